@@ -1,0 +1,139 @@
+//! Lakebox: AWS Glue Data Catalog, Athena and S3 on one local port, for tests and laptops.
+//!
+//! [`LakeboxBuilder`] opens the store in a data dir (or in memory) and [`LakeboxBuilder::start`]
+//! serves it; the `lakebox` binary and the test harness both go through it.
+
+pub mod catalog;
+pub mod glue;
+pub mod protocol;
+pub mod server;
+
+use anyhow::Context as _;
+use catalog::Catalog;
+use catalog::store::Store;
+use server::AppState;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Lakebox's version, reported by `/_lakebox/health`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The account id used as the default Glue catalog id (LocalStack's convention).
+pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
+
+/// The file of the catalog store inside the data dir.
+pub const CATALOG_FILE: &str = "catalog.sqlite";
+
+/// How to run a Lakebox.
+#[derive(Debug, Clone)]
+pub struct LakeboxBuilder {
+    host: String,
+    port: u16,
+    data_dir: Option<PathBuf>,
+    account_id: String,
+}
+
+impl Default for LakeboxBuilder {
+    fn default() -> Self {
+        Self { host: "127.0.0.1".into(), port: 4566, data_dir: None, account_id: DEFAULT_ACCOUNT_ID.into() }
+    }
+}
+
+impl LakeboxBuilder {
+    /// The address to listen on (default `127.0.0.1`).
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = host.into();
+        self
+    }
+
+    /// The port (default 4566; 0 picks a free one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Keep state in this directory (created if missing); without one, state lives in memory.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// The account id that is the default catalog id.
+    pub fn account_id(mut self, account_id: impl Into<String>) -> Self {
+        self.account_id = account_id.into();
+        self
+    }
+
+    /// Opens the stores and returns the shared state, without serving.
+    pub fn open(&self) -> anyhow::Result<Arc<AppState>> {
+        let store = match &self.data_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating data dir {}", dir.display()))?;
+                let path = dir.join(CATALOG_FILE);
+                Store::open(&path).with_context(|| format!("opening catalog store {}", path.display()))?
+            }
+            None => Store::in_memory()?,
+        };
+        Ok(Arc::new(AppState { catalog: Catalog::new(store, self.account_id.clone()) }))
+    }
+
+    /// Binds the port and serves in a background task until the returned handle stops or drops.
+    pub async fn start(self) -> anyhow::Result<RunningLakebox> {
+        let state = self.open()?;
+        let listener = tokio::net::TcpListener::bind((self.host.as_str(), self.port))
+            .await
+            .with_context(|| format!("binding {}:{}", self.host, self.port))?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let app = server::router(state);
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+        });
+        Ok(RunningLakebox { addr, shutdown: Some(tx), task: Some(task) })
+    }
+}
+
+/// A serving Lakebox. Dropping it stops the server.
+pub struct RunningLakebox {
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningLakebox {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://host:port`, the endpoint URL for AWS clients.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting requests, lets the ones in flight finish, and waits for the server to end.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await??;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for RunningLakebox {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

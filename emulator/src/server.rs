@@ -1,0 +1,131 @@
+//! The HTTP front: one router for every service on one port.
+//!
+//! `/_lakebox/...` is Lakebox's own control API; a request with `X-Amz-Target` is AWS JSON 1.1
+//! (Glue today, Athena next); anything else is S3's REST API.
+
+use crate::catalog::Catalog;
+use crate::protocol::{self, AMZ_JSON_1_1, AwsError, RequestContext};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use std::sync::Arc;
+
+/// The largest AWS JSON request body accepted (larger ones get HTTP 413).
+pub const MAX_JSON_BODY: usize = 10 * 1024 * 1024;
+
+/// What every handler shares.
+pub struct AppState {
+    pub catalog: Catalog,
+}
+
+/// The whole service as a router (testable with `tower::ServiceExt::oneshot`).
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/_lakebox/health", get(health))
+        .route("/_lakebox/reset", post(reset))
+        .fallback(entry)
+        .with_state(state)
+}
+
+async fn health() -> Response {
+    json_response(StatusCode::OK, serde_json::json!({ "status": "ok", "version": crate::VERSION }))
+}
+
+async fn reset(State(state): State<Arc<AppState>>) -> Response {
+    let result = tokio::task::spawn_blocking(move || state.catalog.reset()).await;
+    match result {
+        Ok(Ok(())) => json_response(StatusCode::OK, serde_json::json!({ "reset": true })),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "reset failed");
+            AwsError::internal("InternalServiceException", "reset").into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reset task failed");
+            AwsError::internal("InternalServiceException", "reset").into_response()
+        }
+    }
+}
+
+async fn entry(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let target = protocol::target(request.headers()).map(|(s, o)| (s.to_string(), o.to_string()));
+    match target {
+        Some((service, operation)) => aws_json(state, request, &service, &operation).await,
+        None => s3_not_yet(request).into_response(),
+    }
+}
+
+/// One AWS JSON 1.1 request: read the body, run the operation on a blocking thread, answer.
+async fn aws_json(state: Arc<AppState>, request: Request, service: &str, operation: &str) -> Response {
+    let cx = RequestContext::from_headers(request.headers());
+    let request_id = cx.request_id.clone();
+    let result = match axum::body::to_bytes(request.into_body(), MAX_JSON_BODY).await {
+        Err(_) => Err(AwsError {
+            code: "RequestEntityTooLargeException",
+            message: format!("The request body is larger than {MAX_JSON_BODY} bytes."),
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+        }),
+        Ok(body) => run(state, cx, service, operation, body).await,
+    };
+    tracing::debug!(service, operation, request_id, ok = result.is_ok(), "request");
+    let mut response = match result {
+        Ok(body) => json_response(StatusCode::OK, body),
+        Err(e) => e.into_response(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-amzn-RequestId", v);
+    }
+    response
+}
+
+async fn run(
+    state: Arc<AppState>,
+    cx: RequestContext,
+    service: &str,
+    operation: &str,
+    body: Bytes,
+) -> Result<serde_json::Value, AwsError> {
+    let request_id = cx.request_id.clone();
+    let (service, operation) = (service.to_string(), operation.to_string());
+    let task = tokio::task::spawn_blocking(move || match service.as_str() {
+        "AWSGlue" => crate::glue::dispatch(&state.catalog, &cx, &operation, &body),
+        other => Err(AwsError::client(
+            "UnknownOperationException",
+            format!("Lakebox does not serve the AWS service behind X-Amz-Target prefix '{other}'"),
+        )),
+    });
+    match task.await {
+        Ok(result) => result.map(strip_nulls),
+        Err(e) => {
+            tracing::error!(request_id, error = %e, "handler panicked");
+            Err(AwsError::internal("InternalServiceException", &request_id))
+        }
+    }
+}
+
+/// AWS leaves absent members out of its answers rather than sending `null`.
+fn strip_nulls(mut value: serde_json::Value) -> serde_json::Value {
+    if let Some(map) = value.as_object_mut() {
+        map.retain(|_, v| !v.is_null());
+    }
+    value
+}
+
+fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static(AMZ_JSON_1_1));
+    response
+}
+
+/// S3 arrives with the S3 issue; until then every S3 request gets S3's `NotImplemented` error.
+fn s3_not_yet(request: Request) -> (StatusCode, [(http::HeaderName, &'static str); 1], Body) {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NotImplemented</Code>\
+         <Message>Lakebox does not serve S3 requests yet ({} {})</Message></Error>",
+        request.method(),
+        request.uri().path()
+    );
+    (StatusCode::NOT_IMPLEMENTED, [(http::header::CONTENT_TYPE, "application/xml")], Body::from(body))
+}
