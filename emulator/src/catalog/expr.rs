@@ -118,7 +118,9 @@ impl Filter {
                 let v = key.value(values)?;
                 Some(list.iter().any(|item| compare(&v, item) == Some(Ordering::Equal)))
             }
-            Filter::Like { key, pattern } => key.raw(values).filter(|raw| *raw != HIVE_DEFAULT_PARTITION).map(|raw| pattern.is_match(raw)),
+            Filter::Like { key, pattern } => {
+                key.raw(values).filter(|raw| *raw != HIVE_DEFAULT_PARTITION).map(|raw| pattern.is_match(raw))
+            }
             Filter::IsNull { key } => Some(key.raw(values).is_none_or(|raw| raw == HIVE_DEFAULT_PARTITION)),
         }
     }
@@ -426,11 +428,10 @@ impl Parser<'_> {
                 return Err(self.unexpected("a partition key name"));
             }
         };
-        let index = self
-            .keys
-            .iter()
-            .position(|k| k.name.eq_ignore_ascii_case(&name))
-            .ok_or_else(|| CatalogError::invalid(format!("Unknown partition key '{name}' in the partition filter")))?;
+        let index =
+            self.keys.iter().position(|k| k.name.eq_ignore_ascii_case(&name)).ok_or_else(|| {
+                CatalogError::invalid(format!("Unknown partition key '{name}' in the partition filter"))
+            })?;
         Ok(Key { index, kind: key_type(&self.keys[index])? })
     }
 

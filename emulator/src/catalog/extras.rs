@@ -14,7 +14,13 @@ impl Catalog {
     // ---- partition indexes ----
 
     /// `CreatePartitionIndex`: the keys must be partition keys of the table.
-    pub fn create_partition_index(&self, catalog_id: Option<&str>, db: &str, tbl: &str, index: PartitionIndex) -> Result<()> {
+    pub fn create_partition_index(
+        &self,
+        catalog_id: Option<&str>,
+        db: &str,
+        tbl: &str,
+        index: PartitionIndex,
+    ) -> Result<()> {
         let catalog = self.catalog_id(catalog_id)?;
         let (db, tbl) = (validate::name("databaseName", db)?, validate::name("tableName", tbl)?);
         let mut v = Violations::default();
@@ -34,14 +40,22 @@ impl Catalog {
                 )));
             }
             if !tx.insert_partition_index(&catalog, &db, &tbl, &index)? {
-                return Err(CatalogError::AlreadyExists(format!("Partition index {} already exists.", index.index_name)));
+                return Err(CatalogError::AlreadyExists(format!(
+                    "Partition index {} already exists.",
+                    index.index_name
+                )));
             }
             Ok(())
         })
     }
 
     /// `GetPartitionIndexes`: each index with its keys' names and types.
-    pub fn get_partition_indexes(&self, catalog_id: Option<&str>, db: &str, tbl: &str) -> Result<Vec<(PartitionIndex, Vec<Column>)>> {
+    pub fn get_partition_indexes(
+        &self,
+        catalog_id: Option<&str>,
+        db: &str,
+        tbl: &str,
+    ) -> Result<Vec<(PartitionIndex, Vec<Column>)>> {
         let catalog = self.catalog_id(catalog_id)?;
         let (db, tbl) = (validate::name("databaseName", db)?, validate::name("tableName", tbl)?);
         self.tx(|tx| {
@@ -214,7 +228,13 @@ impl Catalog {
     }
 
     /// `UpdateUserDefinedFunction`.
-    pub fn update_function(&self, catalog_id: Option<&str>, db: &str, name: &str, input: UserDefinedFunctionInput) -> Result<()> {
+    pub fn update_function(
+        &self,
+        catalog_id: Option<&str>,
+        db: &str,
+        name: &str,
+        input: UserDefinedFunctionInput,
+    ) -> Result<()> {
         let catalog = self.catalog_id(catalog_id)?;
         let (db, name) = (validate::name("databaseName", db)?, validate::name("functionName", name)?);
         self.tx(|tx| {

@@ -66,9 +66,7 @@ impl PageRequest {
 
     /// The numeric position of a listing that pages by id or offset.
     fn numeric_position(&self, kind: &str) -> Result<Option<i64>> {
-        self.position(kind)?
-            .map(|p| p.parse().map_err(|_| CatalogError::invalid("Invalid NextToken")))
-            .transpose()
+        self.position(kind)?.map(|p| p.parse().map_err(|_| CatalogError::invalid("Invalid NextToken"))).transpose()
     }
 }
 

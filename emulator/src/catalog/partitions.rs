@@ -92,7 +92,13 @@ impl Catalog {
     }
 
     /// `GetPartitions`: the partitions passing the expression, in creation order, paged.
-    pub fn get_partitions(&self, catalog_id: Option<&str>, db: &str, tbl: &str, query: &PartitionQuery) -> Result<Page<Partition>> {
+    pub fn get_partitions(
+        &self,
+        catalog_id: Option<&str>,
+        db: &str,
+        tbl: &str,
+        query: &PartitionQuery,
+    ) -> Result<Page<Partition>> {
         let catalog = self.catalog_id(catalog_id)?;
         let (db, tbl) = names(db, tbl)?;
         let mut v = Violations::default();
@@ -264,7 +270,13 @@ fn update_one(tx: &Tx<'_>, catalog: &str, table: &Table, write: &PartitionWrite)
     Ok(())
 }
 
-fn partition_from_input(table: &Table, catalog: &str, values: Vec<String>, input: PartitionInput, created: f64) -> Partition {
+fn partition_from_input(
+    table: &Table,
+    catalog: &str,
+    values: Vec<String>,
+    input: PartitionInput,
+    created: f64,
+) -> Partition {
     let table_sd = table.storage_descriptor.clone().unwrap_or_default();
     let mut sd = input.storage_descriptor.unwrap_or_default();
     sd.inherit_from(&table_sd);

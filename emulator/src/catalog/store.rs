@@ -174,10 +174,7 @@ impl Tx<'_> {
 
     /// Reads a table's current version.
     pub fn table(&self, catalog: &str, db: &str, name: &str) -> Result<Option<Table>> {
-        self.body(
-            "SELECT body FROM tables WHERE catalog_id = ?1 AND db = ?2 AND name = ?3",
-            params![catalog, db, name],
-        )
+        self.body("SELECT body FROM tables WHERE catalog_id = ?1 AND db = ?2 AND name = ?3", params![catalog, db, name])
     }
 
     /// Writes `table` as the current version, numbered `version`.
@@ -221,9 +218,10 @@ impl Tx<'_> {
         ] {
             self.0.execute(sql, params![catalog, db, name])?;
         }
-        let n = self
-            .0
-            .execute("DELETE FROM tables WHERE catalog_id = ?1 AND db = ?2 AND name = ?3", params![catalog, db, name])?;
+        let n = self.0.execute(
+            "DELETE FROM tables WHERE catalog_id = ?1 AND db = ?2 AND name = ?3",
+            params![catalog, db, name],
+        )?;
         Ok(n > 0)
     }
 
@@ -248,7 +246,14 @@ impl Tx<'_> {
     }
 
     /// Archived versions of a table with a number below `before`, newest first.
-    pub fn archived_tables(&self, catalog: &str, db: &str, name: &str, before: i64, limit: usize) -> Result<Vec<Table>> {
+    pub fn archived_tables(
+        &self,
+        catalog: &str,
+        db: &str,
+        name: &str,
+        before: i64,
+        limit: usize,
+    ) -> Result<Vec<Table>> {
         self.bodies(
             "SELECT body FROM table_versions WHERE catalog_id = ?1 AND db = ?2 AND name = ?3 AND version < ?4
              ORDER BY version DESC LIMIT ?5",
@@ -456,10 +461,10 @@ impl Tx<'_> {
 
     /// Deletes a function; false when there was none.
     pub fn delete_function(&self, catalog: &str, db: &str, name: &str) -> Result<bool> {
-        Ok(self
-            .0
-            .execute("DELETE FROM functions WHERE catalog_id = ?1 AND db = ?2 AND name = ?3", params![catalog, db, name])?
-            > 0)
+        Ok(self.0.execute(
+            "DELETE FROM functions WHERE catalog_id = ?1 AND db = ?2 AND name = ?3",
+            params![catalog, db, name],
+        )? > 0)
     }
 
     // ---- tags ----
@@ -473,7 +478,8 @@ impl Tx<'_> {
 
     /// Sets one tag of a resource.
     pub fn put_tag(&self, arn: &str, key: &str, value: &str) -> Result<()> {
-        self.0.execute("INSERT OR REPLACE INTO tags (arn, key, value) VALUES (?1, ?2, ?3)", params![arn, key, value])?;
+        self.0
+            .execute("INSERT OR REPLACE INTO tags (arn, key, value) VALUES (?1, ?2, ?3)", params![arn, key, value])?;
         Ok(())
     }
 

@@ -66,7 +66,11 @@ impl Catalog {
         let mut items = self.tx(|tx| {
             require_database(tx, &catalog, &db)?;
             let all = tx.tables(&catalog, &db, &after, usize::MAX >> 1)?;
-            Ok(all.into_iter().filter(|t| pattern.as_ref().is_none_or(|p| p.is_match(&t.name))).take(limit + 1).collect())
+            Ok(all
+                .into_iter()
+                .filter(|t| pattern.as_ref().is_none_or(|p| p.is_match(&t.name)))
+                .take(limit + 1)
+                .collect())
         })?;
         let next_token = more(&mut items, limit).then(|| token("tbl", &items[items.len() - 1].name));
         Ok(Page { items, next_token })
@@ -223,8 +227,8 @@ impl Catalog {
             items.extend(tx.archived_tables(&catalog, &db, &name, before.min(current_version), limit + 1)?);
             Ok(items)
         })?;
-        let next_token = more(&mut items, limit)
-            .then(|| token("tv", items[items.len() - 1].version_id.as_deref().unwrap_or("0")));
+        let next_token =
+            more(&mut items, limit).then(|| token("tv", items[items.len() - 1].version_id.as_deref().unwrap_or("0")));
         Ok(Page { items, next_token })
     }
 
@@ -288,12 +292,9 @@ fn delete_table(tx: &Tx<'_>, catalog: &str, db: &str, name: &str, region: &str) 
 }
 
 fn parse_version(version: &str) -> Result<i64> {
-    version
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|v| *v >= 0)
-        .ok_or_else(|| CatalogError::invalid(format!("Invalid VersionId '{version}': it must be a non-negative integer.")))
+    version.trim().parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
+        CatalogError::invalid(format!("Invalid VersionId '{version}': it must be a non-negative integer."))
+    })
 }
 
 fn table_from_input(
@@ -354,11 +355,7 @@ fn validate_table_input(input: &TableInput) -> Result<()> {
 }
 
 /// Checks the members of a storage descriptor (shared with partitions).
-pub(super) fn validate_storage_descriptor(
-    v: &mut Violations,
-    path: &str,
-    sd: &super::model::StorageDescriptor,
-) {
+pub(super) fn validate_storage_descriptor(v: &mut Violations, path: &str, sd: &super::model::StorageDescriptor) {
     v.opt_string(&format!("{path}.location"), sd.location.as_deref(), 0, 2056);
     v.opt_string(&format!("{path}.inputFormat"), sd.input_format.as_deref(), 0, 128);
     v.opt_string(&format!("{path}.outputFormat"), sd.output_format.as_deref(), 0, 128);

@@ -45,7 +45,11 @@ impl Violations {
     /// Checks the length of a list against the model's bounds.
     pub fn list_len(&mut self, path: &str, len: usize, min: usize, max: usize) {
         if len < min {
-            self.push(path, &format!("[{len} items]"), &format!("Member must have length greater than or equal to {min}"));
+            self.push(
+                path,
+                &format!("[{len} items]"),
+                &format!("Member must have length greater than or equal to {min}"),
+            );
         } else if len > max {
             self.push(path, &format!("[{len} items]"), &format!("Member must have length less than or equal to {max}"));
         }

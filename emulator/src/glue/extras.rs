@@ -87,7 +87,8 @@ pub fn update_column_statistics_for_table(cx: &Ctx<'_>, r: UpdateColumnStatistic
 }
 
 pub fn update_column_statistics_for_partition(cx: &Ctx<'_>, r: UpdateColumnStatisticsRequest) -> Answer {
-    let r = UpdateColumnStatisticsRequest { partition_values: Some(r.partition_values.clone().unwrap_or_default()), ..r };
+    let r =
+        UpdateColumnStatisticsRequest { partition_values: Some(r.partition_values.clone().unwrap_or_default()), ..r };
     update_column_statistics(cx, r)
 }
 
@@ -149,7 +150,8 @@ pub fn delete_column_statistics_for_table(cx: &Ctx<'_>, r: DeleteColumnStatistic
 }
 
 pub fn delete_column_statistics_for_partition(cx: &Ctx<'_>, r: DeleteColumnStatisticsRequest) -> Answer {
-    let r = DeleteColumnStatisticsRequest { partition_values: Some(r.partition_values.clone().unwrap_or_default()), ..r };
+    let r =
+        DeleteColumnStatisticsRequest { partition_values: Some(r.partition_values.clone().unwrap_or_default()), ..r };
     delete_column_statistics(cx, r)
 }
 

@@ -124,7 +124,8 @@ pub struct UpdatePartitionRequest {
 
 pub fn update_partition(cx: &Ctx<'_>, r: UpdatePartitionRequest) -> Answer {
     let write = PartitionWrite { values: r.partition_value_list, input: r.partition_input };
-    let errors = cx.catalog.update_partitions(r.catalog_id.as_deref(), &r.database_name, &r.table_name, vec![write], 1)?;
+    let errors =
+        cx.catalog.update_partitions(r.catalog_id.as_deref(), &r.database_name, &r.table_name, vec![write], 1)?;
     match errors.into_iter().next() {
         Some((_, e)) => Err(e),
         None => Ok(json!({})),

@@ -112,8 +112,12 @@ pub struct BatchDeleteTableRequest {
 }
 
 pub fn batch_delete_table(cx: &Ctx<'_>, r: BatchDeleteTableRequest) -> Answer {
-    let errors =
-        cx.catalog.batch_delete_table(r.catalog_id.as_deref(), &r.database_name, &r.tables_to_delete, &cx.request.region)?;
+    let errors = cx.catalog.batch_delete_table(
+        r.catalog_id.as_deref(),
+        &r.database_name,
+        &r.tables_to_delete,
+        &cx.request.region,
+    )?;
     let errors: Vec<Value> =
         errors.iter().map(|(name, e)| json!({ "TableName": name, "ErrorDetail": error_detail(e) })).collect();
     Ok(json!({ "Errors": errors }))
@@ -158,7 +162,8 @@ pub fn search_tables(cx: &Ctx<'_>, r: SearchTablesRequest) -> Answer {
             comparator: f.comparator.unwrap_or_else(|| "EQUALS".into()),
         })
         .collect();
-    let sort = r.sort_criteria.first().and_then(|s| Some((s.field_name.as_deref()?, s.sort.as_deref() == Some("DESC"))));
+    let sort =
+        r.sort_criteria.first().and_then(|s| Some((s.field_name.as_deref()?, s.sort.as_deref() == Some("DESC"))));
     let found = cx.catalog.search_tables(
         r.catalog_id.as_deref(),
         r.search_text.as_deref(),
@@ -179,8 +184,12 @@ pub struct GetTableVersionRequest {
 }
 
 pub fn get_table_version(cx: &Ctx<'_>, r: GetTableVersionRequest) -> Answer {
-    let table =
-        cx.catalog.get_table_version(r.catalog_id.as_deref(), &r.database_name, &r.table_name, r.version_id.as_deref())?;
+    let table = cx.catalog.get_table_version(
+        r.catalog_id.as_deref(),
+        &r.database_name,
+        &r.table_name,
+        r.version_id.as_deref(),
+    )?;
     Ok(json!({ "TableVersion": { "VersionId": table.version_id, "Table": table } }))
 }
 

@@ -32,7 +32,8 @@ async fn databases_are_created_listed_paged_and_deleted_with_their_tables() {
     assert_eq!(code(glue.create_database().database_input(database("DB_00")).send().await), "AlreadyExistsException");
     assert_eq!(code(glue.get_database().name("missing").send().await), "EntityNotFoundException");
 
-    let update = DatabaseInput::builder().name("db_00").description("trips").location_uri("s3://lake/").build().unwrap();
+    let update =
+        DatabaseInput::builder().name("db_00").description("trips").location_uri("s3://lake/").build().unwrap();
     glue.update_database().name("db_00").database_input(update).send().await.unwrap();
     let db = glue.get_database().name("db_00").send().await.unwrap();
     let db = db.database().unwrap();
@@ -131,14 +132,8 @@ async fn update_table_keeps_versions_and_detects_lost_races() {
     glue.delete_table_version().database_name("db").table_name("t").version_id(&v0).send().await.unwrap();
     let missing = glue.get_table_version().database_name("db").table_name("t").version_id(&v0).send().await;
     assert_eq!(code(missing), "EntityNotFoundException");
-    let batch = glue
-        .batch_delete_table_version()
-        .database_name("db")
-        .table_name("t")
-        .version_ids(&v0)
-        .send()
-        .await
-        .unwrap();
+    let batch =
+        glue.batch_delete_table_version().database_name("db").table_name("t").version_ids(&v0).send().await.unwrap();
     assert_eq!(batch.errors().len(), 1, "v0 is gone already");
 }
 
@@ -148,13 +143,26 @@ async fn the_catalog_survives_a_restart() {
     let glue = lakebox.glue();
     glue.create_database().database_input(database("durable")).send().await.unwrap();
     glue.create_table().database_name("durable").table_input(table("t", &[("dt", "string")])).send().await.unwrap();
-    glue.create_partition().database_name("durable").table_name("t").partition_input(partition(&["2024-01-01"])).send().await.unwrap();
+    glue.create_partition()
+        .database_name("durable")
+        .table_name("t")
+        .partition_input(partition(&["2024-01-01"]))
+        .send()
+        .await
+        .unwrap();
 
     let lakebox = lakebox.restart().await.unwrap();
     let glue = lakebox.glue();
     let t = glue.get_table().database_name("durable").name("t").send().await.unwrap();
     assert_eq!(t.table().unwrap().partition_keys(), [column("dt", "string")]);
-    let p = glue.get_partition().database_name("durable").table_name("t").partition_values("2024-01-01").send().await.unwrap();
+    let p = glue
+        .get_partition()
+        .database_name("durable")
+        .table_name("t")
+        .partition_values("2024-01-01")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(p.partition().unwrap().values(), ["2024-01-01"]);
 }
 
@@ -170,7 +178,13 @@ async fn concurrent_writers_lose_no_update() {
         tasks.push(tokio::spawn(async move {
             for i in 0..25 {
                 let value = (writer * 25 + i).to_string();
-                glue.create_partition().database_name("db").table_name("t").partition_input(partition(&[&value])).send().await.unwrap();
+                glue.create_partition()
+                    .database_name("db")
+                    .table_name("t")
+                    .partition_input(partition(&[&value]))
+                    .send()
+                    .await
+                    .unwrap();
             }
         }));
     }

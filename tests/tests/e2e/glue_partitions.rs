@@ -147,11 +147,25 @@ async fn partitions_inherit_the_table_storage_and_can_drop_the_column_schema() {
 async fn batch_limits_and_per_entry_errors() {
     let (_lakebox, glue) = fixture().await;
     let too_many: Vec<PartitionInput> = (0..101).map(|i| partition(&["x", &i.to_string(), "2024-01-01"])).collect();
-    let result = glue.batch_create_partition().database_name("db").table_name("t").set_partition_input_list(Some(too_many)).send().await;
+    let result = glue
+        .batch_create_partition()
+        .database_name("db")
+        .table_name("t")
+        .set_partition_input_list(Some(too_many))
+        .send()
+        .await;
     assert_eq!(code(result), "ValidationException");
 
-    let mixed = vec![partition(&["eu", "1", "2024-01-15"]), partition(&["new", "1", "2024-01-15"]), partition(&["short"])];
-    let created = glue.batch_create_partition().database_name("db").table_name("t").set_partition_input_list(Some(mixed)).send().await.unwrap();
+    let mixed =
+        vec![partition(&["eu", "1", "2024-01-15"]), partition(&["new", "1", "2024-01-15"]), partition(&["short"])];
+    let created = glue
+        .batch_create_partition()
+        .database_name("db")
+        .table_name("t")
+        .set_partition_input_list(Some(mixed))
+        .send()
+        .await
+        .unwrap();
     let codes: Vec<_> = created.errors().iter().map(|e| e.error_detail().unwrap().error_code().unwrap()).collect();
     assert_eq!(codes, ["AlreadyExistsException", "InvalidInputException"]);
 
@@ -159,16 +173,36 @@ async fn batch_limits_and_per_entry_errors() {
         .into_iter()
         .map(|v| PartitionValueList::builder().set_values(Some(v)).build().unwrap())
         .collect();
-    let got = glue.batch_get_partition().database_name("db").table_name("t").set_partitions_to_get(Some(keys.clone())).send().await.unwrap();
+    let got = glue
+        .batch_get_partition()
+        .database_name("db")
+        .table_name("t")
+        .set_partitions_to_get(Some(keys.clone()))
+        .send()
+        .await
+        .unwrap();
     let got: Vec<_> = got.partitions().iter().map(|p| p.values()[0].clone()).collect();
     assert_eq!(got, ["eu", "us"], "a missing partition is simply not returned");
 
-    let deleted = glue.batch_delete_partition().database_name("db").table_name("t").set_partitions_to_delete(Some(keys)).send().await.unwrap();
+    let deleted = glue
+        .batch_delete_partition()
+        .database_name("db")
+        .table_name("t")
+        .set_partitions_to_delete(Some(keys))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(deleted.errors().len(), 1);
     assert_eq!(deleted.errors()[0].partition_values(), values("nowhere", 1));
     let too_many: Vec<PartitionValueList> =
         (0..26).map(|i| PartitionValueList::builder().values(i.to_string()).build().unwrap()).collect();
-    let result = glue.batch_delete_partition().database_name("db").table_name("t").set_partitions_to_delete(Some(too_many)).send().await;
+    let result = glue
+        .batch_delete_partition()
+        .database_name("db")
+        .table_name("t")
+        .set_partitions_to_delete(Some(too_many))
+        .send()
+        .await;
     assert_eq!(code(result), "ValidationException");
     assert_eq!(select(&glue, "").await.len(), all_partitions().len() + 1 - 2);
 }
@@ -180,20 +214,46 @@ async fn updates_move_locations_and_values() {
         .set_values(Some(values("eu", 1)))
         .storage_descriptor(StorageDescriptor::builder().location("s3://elsewhere/eu1/").build())
         .build();
-    glue.update_partition().database_name("db").table_name("t").set_partition_value_list(Some(values("eu", 1))).partition_input(moved).send().await.unwrap();
-    let p = glue.get_partition().database_name("db").table_name("t").set_partition_values(Some(values("eu", 1))).send().await.unwrap();
+    glue.update_partition()
+        .database_name("db")
+        .table_name("t")
+        .set_partition_value_list(Some(values("eu", 1)))
+        .partition_input(moved)
+        .send()
+        .await
+        .unwrap();
+    let p = glue
+        .get_partition()
+        .database_name("db")
+        .table_name("t")
+        .set_partition_values(Some(values("eu", 1)))
+        .send()
+        .await
+        .unwrap();
     let sd = p.partition().unwrap().storage_descriptor().unwrap();
     assert_eq!(sd.location(), Some("s3://elsewhere/eu1/"));
     assert_eq!(sd.columns().len(), 2, "omitted parts are still inherited");
 
     let renamed = PartitionInput::builder().set_values(Some(values("eu", 13))).build();
-    let entry = BatchUpdatePartitionRequestEntry::builder().set_partition_value_list(Some(values("eu", 2))).partition_input(renamed).build().unwrap();
+    let entry = BatchUpdatePartitionRequestEntry::builder()
+        .set_partition_value_list(Some(values("eu", 2)))
+        .partition_input(renamed)
+        .build()
+        .unwrap();
     let ghost = BatchUpdatePartitionRequestEntry::builder()
         .set_partition_value_list(Some(values("zz", 2)))
         .partition_input(PartitionInput::builder().build())
         .build()
         .unwrap();
-    let result = glue.batch_update_partition().database_name("db").table_name("t").entries(entry).entries(ghost).send().await.unwrap();
+    let result = glue
+        .batch_update_partition()
+        .database_name("db")
+        .table_name("t")
+        .entries(entry)
+        .entries(ghost)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(result.errors().len(), 1);
     assert_eq!(result.errors()[0].partition_value_list(), values("zz", 2));
     assert_eq!(select(&glue, "region = 'eu' and month > 12").await, [("eu".to_string(), 13)].into());

@@ -3,7 +3,11 @@
 use lakebox_harness::Lakebox;
 use serde_json::Value;
 
-async fn post(lakebox: &Lakebox, target: &str, body: impl Into<reqwest::Body>) -> (u16, reqwest::header::HeaderMap, Value) {
+async fn post(
+    lakebox: &Lakebox,
+    target: &str,
+    body: impl Into<reqwest::Body>,
+) -> (u16, reqwest::header::HeaderMap, Value) {
     let response = reqwest::Client::new()
         .post(lakebox.endpoint_url())
         .header("X-Amz-Target", target)
@@ -26,9 +30,19 @@ async fn bad_input_gets_aws_errors_never_a_500() {
         ("AWSGlue.GetDatabase", br#"{"Name": 5}"#.to_vec(), 400, "SerializationException"),
         ("AWSGlue.GetDatabase", b"{}".to_vec(), 400, "ValidationException"),
         ("AWSGlue.CreateDatabase", br#"{"DatabaseInput": {"Name": ""}}"#.to_vec(), 400, "ValidationException"),
-        ("AWSGlue.GetDatabase", format!(r#"{{"Name": "{}"}}"#, "a".repeat(256)).into_bytes(), 400, "ValidationException"),
+        (
+            "AWSGlue.GetDatabase",
+            format!(r#"{{"Name": "{}"}}"#, "a".repeat(256)).into_bytes(),
+            400,
+            "ValidationException",
+        ),
         ("AWSGlue.GetDatabases", br#"{"MaxResults": 0}"#.to_vec(), 400, "ValidationException"),
-        ("AWSGlue.GetPartitions", br#"{"DatabaseName": "d", "TableName": "t", "NextToken": "%%%"}"#.to_vec(), 400, "InvalidInputException"),
+        (
+            "AWSGlue.GetPartitions",
+            br#"{"DatabaseName": "d", "TableName": "t", "NextToken": "%%%"}"#.to_vec(),
+            400,
+            "InvalidInputException",
+        ),
         ("AWSGlue.GetDatabases", br#"{"NextToken": "garbage"}"#.to_vec(), 400, "InvalidInputException"),
         ("AWSGlue.NoSuchOperation", b"{}".to_vec(), 400, "UnknownOperationException"),
         ("AWSGlue.GetDatabase", vec![b'x'; 11 * 1024 * 1024], 413, "RequestEntityTooLargeException"),
@@ -60,7 +74,8 @@ async fn reset_forgets_everything() {
     let lakebox = Lakebox::start().await.unwrap();
     let glue = lakebox.glue();
     glue.create_database().database_input(crate::support::database("gone")).send().await.unwrap();
-    let response = reqwest::Client::new().post(format!("{}/_lakebox/reset", lakebox.endpoint_url())).send().await.unwrap();
+    let response =
+        reqwest::Client::new().post(format!("{}/_lakebox/reset", lakebox.endpoint_url())).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert!(glue.get_databases().send().await.unwrap().database_list().is_empty());
 }
