@@ -4,6 +4,7 @@
 //! (Glue today, Athena next); anything else is S3's REST API.
 
 use crate::catalog::Catalog;
+use crate::glue::Reply;
 use crate::protocol::{self, AMZ_JSON_1_1, AwsError, RequestContext};
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -71,7 +72,7 @@ async fn aws_json(state: Arc<AppState>, request: Request, service: &str, operati
     };
     tracing::debug!(service, operation, request_id, ok = result.is_ok(), "request");
     let mut response = match result {
-        Ok(body) => json_response(StatusCode::OK, body),
+        Ok(body) => json_text_response(StatusCode::OK, body),
         Err(e) => e.into_response(),
     };
     if let Ok(v) = HeaderValue::from_str(&request_id) {
@@ -86,7 +87,7 @@ async fn run(
     service: &str,
     operation: &str,
     body: Bytes,
-) -> Result<serde_json::Value, AwsError> {
+) -> Result<String, AwsError> {
     let request_id = cx.request_id.clone();
     let (service, operation) = (service.to_string(), operation.to_string());
     let task = tokio::task::spawn_blocking(move || match service.as_str() {
@@ -97,7 +98,10 @@ async fn run(
         )),
     });
     match task.await {
-        Ok(result) => result.map(strip_nulls),
+        Ok(result) => result.map(|reply| match reply {
+            Reply::Json(value) => strip_nulls(value).to_string(),
+            Reply::Raw(text) => text,
+        }),
         Err(e) => {
             tracing::error!(request_id, error = %e, "handler panicked");
             Err(AwsError::internal("InternalServiceException", &request_id))
@@ -114,7 +118,11 @@ fn strip_nulls(mut value: serde_json::Value) -> serde_json::Value {
 }
 
 fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
+    json_text_response(status, body.to_string())
+}
+
+fn json_text_response(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
     response.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static(AMZ_JSON_1_1));
     response
 }

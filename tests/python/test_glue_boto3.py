@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import os
 import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor

@@ -91,14 +91,15 @@ impl Catalog {
         })
     }
 
-    /// `GetPartitions`: the partitions passing the expression, in creation order, paged.
+    /// `GetPartitions`: the partitions passing the expression, in creation order, paged; each as
+    /// its stored JSON (the `Partition` shape), to be sent without re-encoding.
     pub fn get_partitions(
         &self,
         catalog_id: Option<&str>,
         db: &str,
         tbl: &str,
         query: &PartitionQuery,
-    ) -> Result<Page<Partition>> {
+    ) -> Result<Page<String>> {
         let catalog = self.catalog_id(catalog_id)?;
         let (db, tbl) = names(db, tbl)?;
         let mut v = Violations::default();
@@ -130,15 +131,8 @@ impl Catalog {
         let next_token = more(&mut found, limit).then(|| token("part", found[found.len() - 1].0));
         let items = found
             .into_iter()
-            .map(|(_, mut p)| {
-                if query.exclude_column_schema
-                    && let Some(sd) = p.storage_descriptor.as_mut()
-                {
-                    sd.columns = None;
-                }
-                p
-            })
-            .collect();
+            .map(|(_, body)| if query.exclude_column_schema { without_columns(&body) } else { Ok(body) })
+            .collect::<Result<_>>()?;
         Ok(Page { items, next_token })
     }
 
@@ -222,6 +216,15 @@ impl Catalog {
             Ok(errors)
         })
     }
+}
+
+/// A partition's JSON without `StorageDescriptor.Columns` (`ExcludeColumnSchema`).
+fn without_columns(body: &str) -> Result<String> {
+    let mut partition: serde_json::Value = serde_json::from_str(body)?;
+    if let Some(sd) = partition.get_mut("StorageDescriptor").and_then(|sd| sd.as_object_mut()) {
+        sd.remove("Columns");
+    }
+    Ok(partition.to_string())
 }
 
 fn names(db: &str, tbl: &str) -> Result<(String, String)> {

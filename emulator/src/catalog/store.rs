@@ -1,4 +1,4 @@
-//! The catalog's persistence: SQLite (WAL, synchronous=FULL) in the data dir, or in memory.
+//! The catalog's persistence: SQLite (WAL, synchronous=NORMAL) in the data dir, or in memory.
 //!
 //! Only this module knows how metadata is stored. Records are the model's serde types as JSON,
 //! beside the columns the catalog looks things up by. Every write runs in one transaction, so an
@@ -9,9 +9,10 @@ use super::model::{ColumnStatistics, Database, Partition, PartitionIndex, Table,
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// The version of the layout below; bump it with a migration when the layout changes.
 const SCHEMA_VERSION: i64 = 1;
@@ -34,7 +35,8 @@ CREATE TABLE IF NOT EXISTS partitions (
     catalog_id TEXT NOT NULL, db TEXT NOT NULL, tbl TEXT NOT NULL,
     vals TEXT NOT NULL, body TEXT NOT NULL,
     UNIQUE (catalog_id, db, tbl, vals));
-CREATE INDEX IF NOT EXISTS partitions_by_table ON partitions (catalog_id, db, tbl, id);
+-- Covering index: an expression scan reads only ids and values, never the bodies.
+CREATE INDEX IF NOT EXISTS partitions_by_table ON partitions (catalog_id, db, tbl, id, vals);
 CREATE TABLE IF NOT EXISTS partition_indexes (
     catalog_id TEXT NOT NULL, db TEXT NOT NULL, tbl TEXT NOT NULL, name TEXT NOT NULL,
     body TEXT NOT NULL,
@@ -53,15 +55,31 @@ CREATE TABLE IF NOT EXISTS tags (
 
 /// The catalog store. Cheap to share behind an `Arc`; one connection, one writer at a time.
 pub struct Store {
-    conn: Mutex<Connection>,
+    inner: Mutex<Inner>,
 }
+
+struct Inner {
+    conn: Connection,
+    values: RefCell<ValuesCache>,
+}
+
+/// The partition values of a table in id order, as `(id, values)`.
+type TableValues = Arc<Vec<(i64, Vec<String>)>>;
+
+/// Per table, the values of its partitions: what an expression scan reads. Loaded on the first
+/// scan of a table, dropped by every write to the table's partitions, and cleared whenever a
+/// transaction fails, so it never outlives the rows it mirrors. It lives behind the same mutex as
+/// the connection, so no scan can interleave with a write.
+type ValuesCache = HashMap<(String, String, String), TableValues>;
 
 impl Store {
     /// Opens (creating if needed) the catalog database file at `path`.
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        // NORMAL in WAL mode: a committed transaction survives the process being killed (kill -9);
+        // an OS crash or power cut may lose the last commits but never corrupts the store.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         Self::init(conn)
     }
 
@@ -78,7 +96,7 @@ impl Store {
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
             [SCHEMA_VERSION.to_string()],
         )?;
-        Ok(Self { conn: Mutex::new(conn) })
+        Ok(Self { inner: Mutex::new(Inner { conn, values: RefCell::default() }) })
     }
 
     /// Runs `f` in one transaction, committed only if `f` returns `Ok`.
@@ -86,11 +104,18 @@ impl Store {
     where
         E: From<rusqlite::Error>,
     {
-        let mut conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let tx = Tx(conn.transaction()?);
-        let out = f(&tx)?;
-        tx.0.commit()?;
-        Ok(out)
+        let mut guard = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let inner = &mut *guard;
+        let tx = Tx(inner.conn.transaction()?, &inner.values);
+        let out = f(&tx).and_then(|out| {
+            let Tx(transaction, _) = tx;
+            transaction.commit()?;
+            Ok(out)
+        });
+        if out.is_err() {
+            inner.values.borrow_mut().clear();
+        }
+        out
     }
 
     /// Deletes every record (the control API's reset).
@@ -101,6 +126,7 @@ impl Store {
                  DELETE FROM partitions; DELETE FROM partition_indexes;
                  DELETE FROM column_statistics; DELETE FROM functions; DELETE FROM tags;",
             )?;
+            tx.1.borrow_mut().clear();
             Ok(())
         })
     }
@@ -128,7 +154,7 @@ pub struct PartitionRow<'a> {
 }
 
 /// A transaction on the store; all record access goes through it.
-pub struct Tx<'c>(Transaction<'c>);
+pub struct Tx<'c>(Transaction<'c>, &'c RefCell<ValuesCache>);
 
 impl Tx<'_> {
     // ---- databases ----
@@ -167,6 +193,7 @@ impl Tx<'_> {
         ] {
             self.0.execute(sql, params![catalog, name])?;
         }
+        self.1.borrow_mut().retain(|(c, d, _), _| !(c == catalog && d == name));
         Ok(self.0.execute("DELETE FROM databases WHERE catalog_id = ?1 AND name = ?2", params![catalog, name])? > 0)
     }
 
@@ -218,6 +245,7 @@ impl Tx<'_> {
         ] {
             self.0.execute(sql, params![catalog, db, name])?;
         }
+        self.forget_values(catalog, db, name);
         let n = self.0.execute(
             "DELETE FROM tables WHERE catalog_id = ?1 AND db = ?2 AND name = ?3",
             params![catalog, db, name],
@@ -273,6 +301,7 @@ impl Tx<'_> {
 
     /// Inserts a partition; false when one with the same values exists already.
     pub fn insert_partition(&self, catalog: &str, db: &str, tbl: &str, partition: &Partition) -> Result<bool> {
+        self.forget_values(catalog, db, tbl);
         let n = self.0.execute(
             "INSERT OR IGNORE INTO partitions (catalog_id, db, tbl, vals, body) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![catalog, db, tbl, values_key(&partition.values), to_json(partition)?],
@@ -297,6 +326,7 @@ impl Tx<'_> {
         old_values: &[String],
         partition: &Partition,
     ) -> Result<bool> {
+        self.forget_values(catalog, db, tbl);
         let n = self.0.execute(
             "UPDATE partitions SET vals = ?5, body = ?6 WHERE catalog_id = ?1 AND db = ?2 AND tbl = ?3 AND vals = ?4",
             params![catalog, db, tbl, values_key(old_values), values_key(&partition.values), to_json(partition)?],
@@ -306,6 +336,7 @@ impl Tx<'_> {
 
     /// Deletes a partition and its statistics; false when there was none.
     pub fn delete_partition(&self, catalog: &str, db: &str, tbl: &str, values: &[String]) -> Result<bool> {
+        self.forget_values(catalog, db, tbl);
         let key = values_key(values);
         self.0.execute(
             "DELETE FROM column_statistics WHERE catalog_id = ?1 AND db = ?2 AND tbl = ?3 AND vals = ?4",
@@ -318,8 +349,9 @@ impl Tx<'_> {
     }
 
     /// Scans a table's partitions with an id above `after_id`, in id order, and returns those
-    /// `keep` accepts, at most `limit`. `keep` sees only the values: bodies of rejected rows are
-    /// never decoded, so a selective filter over 100k partitions stays cheap.
+    /// `keep` accepts, at most `limit`, as their stored JSON (the `Partition` shape). `keep` sees
+    /// only the (cached) values: bodies of rejected rows are never read, so a selective filter
+    /// over 100k partitions stays cheap, and accepted bodies are passed on without re-encoding.
     pub fn scan_partitions(
         &self,
         catalog: &str,
@@ -328,31 +360,47 @@ impl Tx<'_> {
         after_id: i64,
         limit: usize,
         mut keep: impl FnMut(&PartitionRow<'_>) -> Result<bool>,
-    ) -> Result<Vec<(i64, Partition)>> {
-        let mut stmt = self.0.prepare_cached(
-            "SELECT id, vals, body FROM partitions WHERE catalog_id = ?1 AND db = ?2 AND tbl = ?3 AND id > ?4
-             ORDER BY id",
-        )?;
-        let mut rows = stmt.query(params![catalog, db, tbl, after_id])?;
-        let mut out = Vec::new();
-        while out.len() < limit {
-            let Some(row) = rows.next()? else { break };
-            let id: i64 = row.get(0)?;
-            let values: Vec<String> = from_json(row.get_ref(1)?.as_str()?)?;
-            if keep(&PartitionRow { id, values: &values })? {
-                out.push((id, from_json(row.get_ref(2)?.as_str()?)?));
+    ) -> Result<Vec<(i64, String)>> {
+        let all = self.table_values(catalog, db, tbl)?;
+        let start = all.partition_point(|(id, _)| *id <= after_id);
+        let mut ids = Vec::new();
+        for (id, values) in &all[start..] {
+            if ids.len() >= limit {
+                break;
             }
+            if keep(&PartitionRow { id: *id, values })? {
+                ids.push(*id);
+            }
+        }
+        let mut fetch = self.0.prepare_cached("SELECT body FROM partitions WHERE id = ?1")?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push((id, fetch.query_row([id], |row| row.get(0))?));
         }
         Ok(out)
     }
 
-    /// How many partitions a table has.
-    pub fn count_partitions(&self, catalog: &str, db: &str, tbl: &str) -> Result<i64> {
-        Ok(self.0.query_row(
-            "SELECT count(*) FROM partitions WHERE catalog_id = ?1 AND db = ?2 AND tbl = ?3",
-            params![catalog, db, tbl],
-            |row| row.get(0),
-        )?)
+    /// The values of a table's partitions, from the cache or (once) from the covering index.
+    fn table_values(&self, catalog: &str, db: &str, tbl: &str) -> Result<TableValues> {
+        let key = (catalog.to_string(), db.to_string(), tbl.to_string());
+        if let Some(values) = self.1.borrow().get(&key) {
+            return Ok(values.clone());
+        }
+        let mut stmt = self.0.prepare_cached(
+            "SELECT id, vals FROM partitions WHERE catalog_id = ?1 AND db = ?2 AND tbl = ?3 ORDER BY id",
+        )?;
+        let mut rows = stmt.query(params![catalog, db, tbl])?;
+        let mut all = Vec::new();
+        while let Some(row) = rows.next()? {
+            all.push((row.get(0)?, from_json(row.get_ref(1)?.as_str()?)?));
+        }
+        let all = Arc::new(all);
+        self.1.borrow_mut().insert(key, all.clone());
+        Ok(all)
+    }
+
+    fn forget_values(&self, catalog: &str, db: &str, tbl: &str) {
+        self.1.borrow_mut().remove(&(catalog.to_string(), db.to_string(), tbl.to_string()));
     }
 
     // ---- partition indexes ----

@@ -1,6 +1,6 @@
 //! Glue database operations.
 
-use super::{Answer, Ctx, check_max_results, page};
+use super::{Answer, Ctx, check_max_results, ok, page};
 use crate::catalog::model::DatabaseInput;
 use serde::Deserialize;
 use serde_json::json;
@@ -17,7 +17,7 @@ pub struct CreateDatabaseRequest {
 
 pub fn create_database(cx: &Ctx<'_>, r: CreateDatabaseRequest) -> Answer {
     cx.catalog.create_database(r.catalog_id.as_deref(), r.database_input, r.tags, &cx.request.region)?;
-    Ok(json!({}))
+    ok(json!({}))
 }
 
 #[derive(Deserialize)]
@@ -28,7 +28,7 @@ pub struct GetDatabaseRequest {
 }
 
 pub fn get_database(cx: &Ctx<'_>, r: GetDatabaseRequest) -> Answer {
-    Ok(json!({ "Database": cx.catalog.get_database(r.catalog_id.as_deref(), &r.name)? }))
+    ok(json!({ "Database": cx.catalog.get_database(r.catalog_id.as_deref(), &r.name)? }))
 }
 
 #[derive(Deserialize)]
@@ -42,7 +42,7 @@ pub struct GetDatabasesRequest {
 pub fn get_databases(cx: &Ctx<'_>, r: GetDatabasesRequest) -> Answer {
     check_max_results(r.max_results, 100)?;
     let found = cx.catalog.get_databases(r.catalog_id.as_deref(), &page(r.next_token, r.max_results))?;
-    Ok(json!({ "DatabaseList": found.items, "NextToken": found.next_token }))
+    ok(json!({ "DatabaseList": found.items, "NextToken": found.next_token }))
 }
 
 #[derive(Deserialize)]
@@ -55,7 +55,7 @@ pub struct UpdateDatabaseRequest {
 
 pub fn update_database(cx: &Ctx<'_>, r: UpdateDatabaseRequest) -> Answer {
     cx.catalog.update_database(r.catalog_id.as_deref(), &r.name, r.database_input)?;
-    Ok(json!({}))
+    ok(json!({}))
 }
 
 #[derive(Deserialize)]
@@ -67,5 +67,5 @@ pub struct DeleteDatabaseRequest {
 
 pub fn delete_database(cx: &Ctx<'_>, r: DeleteDatabaseRequest) -> Answer {
     cx.catalog.delete_database(r.catalog_id.as_deref(), &r.name, &cx.request.region)?;
-    Ok(json!({}))
+    ok(json!({}))
 }

@@ -1,6 +1,6 @@
 //! Glue partition-index, column-statistics, user-defined-function and tag operations.
 
-use super::{Answer, Ctx, check_max_results, error_detail, page};
+use super::{Answer, Ctx, check_max_results, error_detail, ok, page};
 use crate::catalog::model::{ColumnStatistics, PartitionIndex, UserDefinedFunctionInput};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -17,7 +17,7 @@ pub struct CreatePartitionIndexRequest {
 
 pub fn create_partition_index(cx: &Ctx<'_>, r: CreatePartitionIndexRequest) -> Answer {
     cx.catalog.create_partition_index(r.catalog_id.as_deref(), &r.database_name, &r.table_name, r.partition_index)?;
-    Ok(json!({}))
+    ok(json!({}))
 }
 
 #[derive(Deserialize)]
@@ -40,7 +40,7 @@ pub fn get_partition_indexes(cx: &Ctx<'_>, r: GetPartitionIndexesRequest) -> Ans
             json!({ "IndexName": index.index_name, "Keys": keys, "IndexStatus": "ACTIVE" })
         })
         .collect();
-    Ok(json!({ "PartitionIndexDescriptorList": list }))
+    ok(json!({ "PartitionIndexDescriptorList": list }))
 }
 
 #[derive(Deserialize)]
@@ -54,7 +54,7 @@ pub struct DeletePartitionIndexRequest {
 
 pub fn delete_partition_index(cx: &Ctx<'_>, r: DeletePartitionIndexRequest) -> Answer {
     cx.catalog.delete_partition_index(r.catalog_id.as_deref(), &r.database_name, &r.table_name, &r.index_name)?;
-    Ok(json!({}))
+    ok(json!({}))
 }
 
 // ---- column statistics ----
@@ -79,7 +79,7 @@ fn update_column_statistics(cx: &Ctx<'_>, r: UpdateColumnStatisticsRequest) -> A
     )?;
     let errors: Vec<Value> =
         errors.iter().map(|(stats, e)| json!({ "ColumnStatistics": stats, "Error": error_detail(e) })).collect();
-    Ok(json!({ "Errors": errors }))
+    ok(json!({ "Errors": errors }))
 }
 
 pub fn update_column_statistics_for_table(cx: &Ctx<'_>, r: UpdateColumnStatisticsRequest) -> Answer {
@@ -112,7 +112,7 @@ fn get_column_statistics(cx: &Ctx<'_>, r: GetColumnStatisticsRequest) -> Answer 
     )?;
     let errors: Vec<Value> =
         errors.iter().map(|(column, e)| json!({ "ColumnName": column, "Error": error_detail(e) })).collect();
-    Ok(json!({ "ColumnStatisticsList": found, "Errors": errors }))
+    ok(json!({ "ColumnStatisticsList": found, "Errors": errors }))
 }
 
 pub fn get_column_statistics_for_table(cx: &Ctx<'_>, r: GetColumnStatisticsRequest) -> Answer {
@@ -142,7 +142,7 @@ fn delete_column_statistics(cx: &Ctx<'_>, r: DeleteColumnStatisticsRequest) -> A
         r.partition_values.as_deref(),
         &r.column_name,
     )?;
-    Ok(json!({}))
+    ok(json!({}))
 }
 
 pub fn delete_column_statistics_for_table(cx: &Ctx<'_>, r: DeleteColumnStatisticsRequest) -> Answer {
@@ -167,7 +167,7 @@ pub struct CreateUserDefinedFunctionRequest {
 
 pub fn create_user_defined_function(cx: &Ctx<'_>, r: CreateUserDefinedFunctionRequest) -> Answer {
     cx.catalog.create_function(r.catalog_id.as_deref(), &r.database_name, r.function_input)?;
-    Ok(json!({}))
+    ok(json!({}))
 }
 
 #[derive(Deserialize)]
@@ -180,12 +180,12 @@ pub struct FunctionRequest {
 
 pub fn get_user_defined_function(cx: &Ctx<'_>, r: FunctionRequest) -> Answer {
     let function = cx.catalog.get_function(r.catalog_id.as_deref(), &r.database_name, &r.function_name)?;
-    Ok(json!({ "UserDefinedFunction": function }))
+    ok(json!({ "UserDefinedFunction": function }))
 }
 
 pub fn delete_user_defined_function(cx: &Ctx<'_>, r: FunctionRequest) -> Answer {
     cx.catalog.delete_function(r.catalog_id.as_deref(), &r.database_name, &r.function_name)?;
-    Ok(json!({}))
+    ok(json!({}))
 }
 
 #[derive(Deserialize)]
@@ -206,7 +206,7 @@ pub fn get_user_defined_functions(cx: &Ctx<'_>, r: GetUserDefinedFunctionsReques
         &r.pattern,
         &page(r.next_token, r.max_results),
     )?;
-    Ok(json!({ "UserDefinedFunctions": found.items, "NextToken": found.next_token }))
+    ok(json!({ "UserDefinedFunctions": found.items, "NextToken": found.next_token }))
 }
 
 #[derive(Deserialize)]
@@ -220,7 +220,7 @@ pub struct UpdateUserDefinedFunctionRequest {
 
 pub fn update_user_defined_function(cx: &Ctx<'_>, r: UpdateUserDefinedFunctionRequest) -> Answer {
     cx.catalog.update_function(r.catalog_id.as_deref(), &r.database_name, &r.function_name, r.function_input)?;
-    Ok(json!({}))
+    ok(json!({}))
 }
 
 // ---- tags ----
@@ -234,7 +234,7 @@ pub struct TagResourceRequest {
 
 pub fn tag_resource(cx: &Ctx<'_>, r: TagResourceRequest) -> Answer {
     cx.catalog.tag_resource(&r.resource_arn, &r.tags_to_add)?;
-    Ok(json!({}))
+    ok(json!({}))
 }
 
 #[derive(Deserialize)]
@@ -246,7 +246,7 @@ pub struct UntagResourceRequest {
 
 pub fn untag_resource(cx: &Ctx<'_>, r: UntagResourceRequest) -> Answer {
     cx.catalog.untag_resource(&r.resource_arn, &r.tags_to_remove)?;
-    Ok(json!({}))
+    ok(json!({}))
 }
 
 #[derive(Deserialize)]
@@ -256,5 +256,5 @@ pub struct GetTagsRequest {
 }
 
 pub fn get_tags(cx: &Ctx<'_>, r: GetTagsRequest) -> Answer {
-    Ok(json!({ "Tags": cx.catalog.get_tags(&r.resource_arn)? }))
+    ok(json!({ "Tags": cx.catalog.get_tags(&r.resource_arn)? }))
 }

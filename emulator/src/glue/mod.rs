@@ -20,10 +20,21 @@ pub struct Ctx<'a> {
     pub request: &'a RequestContext,
 }
 
-type Answer = Result<Value, CatalogError>;
+/// An operation's answer: a JSON value, or JSON text assembled from stored records as they are.
+pub enum Reply {
+    Json(Value),
+    Raw(String),
+}
+
+type Answer = Result<Reply, CatalogError>;
+
+/// A JSON answer.
+fn ok(value: Value) -> Answer {
+    Ok(Reply::Json(value))
+}
 
 /// Runs one Glue operation. Blocking: call it from a blocking task.
-pub fn dispatch(catalog: &Catalog, request: &RequestContext, operation: &str, body: &[u8]) -> Result<Value, AwsError> {
+pub fn dispatch(catalog: &Catalog, request: &RequestContext, operation: &str, body: &[u8]) -> Result<Reply, AwsError> {
     let cx = Ctx { catalog, request };
     macro_rules! ops {
         ($($name:literal => $module:ident::$handler:ident),* $(,)?) => {
@@ -80,7 +91,7 @@ pub fn dispatch(catalog: &Catalog, request: &RequestContext, operation: &str, bo
 }
 
 /// Decodes the body into the operation's input, runs the handler and maps its error.
-fn call<R: DeserializeOwned>(cx: &Ctx<'_>, body: &[u8], handler: fn(&Ctx<'_>, R) -> Answer) -> Result<Value, AwsError> {
+fn call<R: DeserializeOwned>(cx: &Ctx<'_>, body: &[u8], handler: fn(&Ctx<'_>, R) -> Answer) -> Result<Reply, AwsError> {
     let input: R = crate::protocol::decode_json(body)?;
     handler(cx, input).map_err(|e| to_aws(e, &cx.request.request_id))
 }

@@ -1,6 +1,6 @@
 //! Glue partition operations.
 
-use super::{Answer, Ctx, error_detail, page};
+use super::{Answer, Ctx, Reply, error_detail, ok, page};
 use crate::catalog::model::PartitionInput;
 use crate::catalog::{CatalogError, PartitionQuery, PartitionWrite};
 use serde::Deserialize;
@@ -22,7 +22,7 @@ pub struct CreatePartitionRequest {
 
 pub fn create_partition(cx: &Ctx<'_>, r: CreatePartitionRequest) -> Answer {
     cx.catalog.create_partition(r.catalog_id.as_deref(), &r.database_name, &r.table_name, r.partition_input)?;
-    Ok(json!({}))
+    ok(json!({}))
 }
 
 #[derive(Deserialize)]
@@ -42,7 +42,7 @@ pub fn batch_create_partition(cx: &Ctx<'_>, r: BatchCreatePartitionRequest) -> A
         r.partition_input_list,
         100,
     )?;
-    Ok(json!({ "Errors": partition_errors(&errors) }))
+    ok(json!({ "Errors": partition_errors(&errors) }))
 }
 
 #[derive(Deserialize)]
@@ -57,7 +57,7 @@ pub struct GetPartitionRequest {
 pub fn get_partition(cx: &Ctx<'_>, r: GetPartitionRequest) -> Answer {
     let partition =
         cx.catalog.get_partition(r.catalog_id.as_deref(), &r.database_name, &r.table_name, &r.partition_values)?;
-    Ok(json!({ "Partition": partition }))
+    ok(json!({ "Partition": partition }))
 }
 
 #[derive(Deserialize)]
@@ -88,7 +88,17 @@ pub fn get_partitions(cx: &Ctx<'_>, r: GetPartitionsRequest) -> Answer {
         exclude_column_schema: r.exclude_column_schema.unwrap_or(false),
     };
     let found = cx.catalog.get_partitions(r.catalog_id.as_deref(), &r.database_name, &r.table_name, &query)?;
-    Ok(json!({ "Partitions": found.items, "NextToken": found.next_token }))
+    // The stored partitions are already `Partition` JSON: splice them in rather than re-encode.
+    let mut out = String::with_capacity(found.items.iter().map(|p| p.len() + 1).sum::<usize>() + 64);
+    out.push_str("{\"Partitions\":[");
+    out.push_str(&found.items.join(","));
+    out.push(']');
+    if let Some(token) = found.next_token {
+        out.push_str(",\"NextToken\":");
+        out.push_str(&Value::String(token).to_string());
+    }
+    out.push('}');
+    Ok(Reply::Raw(out))
 }
 
 #[derive(Deserialize)]
@@ -109,7 +119,7 @@ pub struct BatchGetPartitionRequest {
 pub fn batch_get_partition(cx: &Ctx<'_>, r: BatchGetPartitionRequest) -> Answer {
     let keys: Vec<Vec<String>> = r.partitions_to_get.into_iter().map(|p| p.values).collect();
     let found = cx.catalog.batch_get_partition(r.catalog_id.as_deref(), &r.database_name, &r.table_name, &keys)?;
-    Ok(json!({ "Partitions": found, "UnprocessedKeys": [] }))
+    ok(json!({ "Partitions": found, "UnprocessedKeys": [] }))
 }
 
 #[derive(Deserialize)]
@@ -128,7 +138,7 @@ pub fn update_partition(cx: &Ctx<'_>, r: UpdatePartitionRequest) -> Answer {
         cx.catalog.update_partitions(r.catalog_id.as_deref(), &r.database_name, &r.table_name, vec![write], 1)?;
     match errors.into_iter().next() {
         Some((_, e)) => Err(e),
-        None => Ok(json!({})),
+        None => ok(json!({})),
     }
 }
 
@@ -159,7 +169,7 @@ pub fn batch_update_partition(cx: &Ctx<'_>, r: BatchUpdatePartitionRequest) -> A
         .iter()
         .map(|(values, e)| json!({ "PartitionValueList": values, "ErrorDetail": error_detail(e) }))
         .collect();
-    Ok(json!({ "Errors": errors }))
+    ok(json!({ "Errors": errors }))
 }
 
 #[derive(Deserialize)]
@@ -176,7 +186,7 @@ pub fn delete_partition(cx: &Ctx<'_>, r: DeletePartitionRequest) -> Answer {
     let errors = cx.catalog.delete_partitions(r.catalog_id.as_deref(), &r.database_name, &r.table_name, &keys, 1)?;
     match errors.into_iter().next() {
         Some((_, e)) => Err(e),
-        None => Ok(json!({})),
+        None => ok(json!({})),
     }
 }
 
@@ -192,5 +202,5 @@ pub struct BatchDeletePartitionRequest {
 pub fn batch_delete_partition(cx: &Ctx<'_>, r: BatchDeletePartitionRequest) -> Answer {
     let keys: Vec<Vec<String>> = r.partitions_to_delete.into_iter().map(|p| p.values).collect();
     let errors = cx.catalog.delete_partitions(r.catalog_id.as_deref(), &r.database_name, &r.table_name, &keys, 25)?;
-    Ok(json!({ "Errors": partition_errors(&errors) }))
+    ok(json!({ "Errors": partition_errors(&errors) }))
 }

@@ -1,6 +1,6 @@
 //! Glue table and table-version operations.
 
-use super::{Answer, Ctx, check_max_results, error_detail, page};
+use super::{Answer, Ctx, check_max_results, error_detail, ok, page};
 use crate::catalog::model::TableInput;
 use crate::catalog::{CatalogError, SearchFilter, TableUpdate};
 use serde::Deserialize;
@@ -33,7 +33,7 @@ pub fn create_table(cx: &Ctx<'_>, r: CreateTableRequest) -> Answer {
         ));
     }
     cx.catalog.create_table(r.catalog_id.as_deref(), &r.database_name, table_input(r.name, r.table_input)?)?;
-    Ok(json!({}))
+    ok(json!({}))
 }
 
 #[derive(Deserialize)]
@@ -45,7 +45,7 @@ pub struct GetTableRequest {
 }
 
 pub fn get_table(cx: &Ctx<'_>, r: GetTableRequest) -> Answer {
-    Ok(json!({ "Table": cx.catalog.get_table(r.catalog_id.as_deref(), &r.database_name, &r.name)? }))
+    ok(json!({ "Table": cx.catalog.get_table(r.catalog_id.as_deref(), &r.database_name, &r.name)? }))
 }
 
 #[derive(Deserialize)]
@@ -66,7 +66,7 @@ pub fn get_tables(cx: &Ctx<'_>, r: GetTablesRequest) -> Answer {
         r.expression.as_deref(),
         &page(r.next_token, r.max_results),
     )?;
-    Ok(json!({ "TableList": found.items, "NextToken": found.next_token }))
+    ok(json!({ "TableList": found.items, "NextToken": found.next_token }))
 }
 
 #[derive(Deserialize)]
@@ -87,7 +87,7 @@ pub fn update_table(cx: &Ctx<'_>, r: UpdateTableRequest) -> Answer {
         skip_archive: r.skip_archive.unwrap_or(false),
     };
     cx.catalog.update_table(r.catalog_id.as_deref(), &r.database_name, update)?;
-    Ok(json!({}))
+    ok(json!({}))
 }
 
 #[derive(Deserialize)]
@@ -100,7 +100,7 @@ pub struct DeleteTableRequest {
 
 pub fn delete_table(cx: &Ctx<'_>, r: DeleteTableRequest) -> Answer {
     cx.catalog.delete_table(r.catalog_id.as_deref(), &r.database_name, &r.name, &cx.request.region)?;
-    Ok(json!({}))
+    ok(json!({}))
 }
 
 #[derive(Deserialize)]
@@ -120,7 +120,7 @@ pub fn batch_delete_table(cx: &Ctx<'_>, r: BatchDeleteTableRequest) -> Answer {
     )?;
     let errors: Vec<Value> =
         errors.iter().map(|(name, e)| json!({ "TableName": name, "ErrorDetail": error_detail(e) })).collect();
-    Ok(json!({ "Errors": errors }))
+    ok(json!({ "Errors": errors }))
 }
 
 #[derive(Deserialize)]
@@ -171,7 +171,7 @@ pub fn search_tables(cx: &Ctx<'_>, r: SearchTablesRequest) -> Answer {
         sort,
         &page(r.next_token, r.max_results),
     )?;
-    Ok(json!({ "TableList": found.items, "NextToken": found.next_token }))
+    ok(json!({ "TableList": found.items, "NextToken": found.next_token }))
 }
 
 #[derive(Deserialize)]
@@ -190,7 +190,7 @@ pub fn get_table_version(cx: &Ctx<'_>, r: GetTableVersionRequest) -> Answer {
         &r.table_name,
         r.version_id.as_deref(),
     )?;
-    Ok(json!({ "TableVersion": { "VersionId": table.version_id, "Table": table } }))
+    ok(json!({ "TableVersion": { "VersionId": table.version_id, "Table": table } }))
 }
 
 #[derive(Deserialize)]
@@ -213,7 +213,7 @@ pub fn get_table_versions(cx: &Ctx<'_>, r: GetTableVersionsRequest) -> Answer {
     )?;
     let versions: Vec<Value> =
         found.items.into_iter().map(|t| json!({ "VersionId": t.version_id, "Table": t })).collect();
-    Ok(json!({ "TableVersions": versions, "NextToken": found.next_token }))
+    ok(json!({ "TableVersions": versions, "NextToken": found.next_token }))
 }
 
 #[derive(Deserialize)]
@@ -230,7 +230,7 @@ pub fn delete_table_version(cx: &Ctx<'_>, r: DeleteTableVersionRequest) -> Answe
         cx.catalog.delete_table_versions(r.catalog_id.as_deref(), &r.database_name, &r.table_name, &[r.version_id])?;
     match errors.into_iter().next() {
         Some((_, e)) => Err(e),
-        None => Ok(json!({})),
+        None => ok(json!({})),
     }
 }
 
@@ -250,5 +250,5 @@ pub fn batch_delete_table_version(cx: &Ctx<'_>, r: BatchDeleteTableVersionReques
         .iter()
         .map(|(v, e)| json!({ "TableName": r.table_name.to_lowercase(), "VersionId": v, "ErrorDetail": error_detail(e) }))
         .collect();
-    Ok(json!({ "Errors": errors }))
+    ok(json!({ "Errors": errors }))
 }
