@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod glue;
 pub mod protocol;
+pub mod s3;
 pub mod server;
 
 use anyhow::Context as _;
@@ -26,6 +27,12 @@ pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
 
 /// The file of the catalog store inside the data dir.
 pub const CATALOG_FILE: &str = "catalog.sqlite";
+
+/// The directory of S3 objects inside the data dir (`<data-dir>/s3/<bucket>/<key>`).
+pub const S3_DIR: &str = "s3";
+
+/// The index of S3 object metadata inside the data dir.
+pub const S3_INDEX_FILE: &str = "s3.sqlite";
 
 /// How to run a Lakebox.
 #[derive(Debug, Clone)]
@@ -67,17 +74,29 @@ impl LakeboxBuilder {
         self
     }
 
-    /// Opens the stores and returns the shared state, without serving.
+    /// Opens the stores and returns the shared state, without serving. Without a data dir,
+    /// state lives in a temporary directory removed when the state is dropped.
     pub fn open(&self) -> anyhow::Result<Arc<AppState>> {
-        let store = match &self.data_dir {
-            Some(dir) => {
-                std::fs::create_dir_all(dir).with_context(|| format!("creating data dir {}", dir.display()))?;
-                let path = dir.join(CATALOG_FILE);
-                Store::open(&path).with_context(|| format!("opening catalog store {}", path.display()))?
+        let (dir, temporary) = match &self.data_dir {
+            Some(dir) => (dir.clone(), None),
+            None => {
+                let temp = tempfile::Builder::new().prefix("lakebox-").tempdir()?;
+                (temp.path().to_path_buf(), Some(temp))
             }
-            None => Store::in_memory()?,
         };
-        Ok(Arc::new(AppState { catalog: Catalog::new(store, self.account_id.clone()) }))
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating data dir {}", dir.display()))?;
+        let path = dir.join(CATALOG_FILE);
+        let store = Store::open(&path).with_context(|| format!("opening catalog store {}", path.display()))?;
+        let objects = Arc::new(
+            s3::store::ObjectStore::open(&dir.join(S3_DIR), &dir.join(S3_INDEX_FILE))
+                .with_context(|| format!("opening the S3 store in {}", dir.display()))?,
+        );
+        Ok(Arc::new(AppState {
+            catalog: Catalog::new(store, self.account_id.clone()),
+            s3: s3::service(objects.clone()),
+            objects,
+            _temporary: temporary,
+        }))
     }
 
     /// Binds the port and serves in a background task until the returned handle stops or drops.

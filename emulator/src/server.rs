@@ -7,7 +7,7 @@ use crate::catalog::Catalog;
 use crate::glue::Reply;
 use crate::protocol::{self, AMZ_JSON_1_1, AwsError, RequestContext};
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -20,6 +20,11 @@ pub const MAX_JSON_BODY: usize = 10 * 1024 * 1024;
 /// What every handler shares.
 pub struct AppState {
     pub catalog: Catalog,
+    /// The S3 protocol service over `objects`.
+    pub s3: s3s::service::S3Service,
+    pub objects: Arc<crate::s3::store::ObjectStore>,
+    /// The data dir when none was given (removed on drop).
+    pub _temporary: Option<tempfile::TempDir>,
 }
 
 /// The whole service as a router (testable with `tower::ServiceExt::oneshot`).
@@ -36,6 +41,10 @@ async fn health() -> Response {
 }
 
 async fn reset(State(state): State<Arc<AppState>>) -> Response {
+    if let Err(e) = state.objects.reset().await {
+        tracing::error!(error = %e, "S3 reset failed");
+        return AwsError::internal("InternalServiceException", "reset").into_response();
+    }
     let result = tokio::task::spawn_blocking(move || state.catalog.reset()).await;
     match result {
         Ok(Ok(())) => json_response(StatusCode::OK, serde_json::json!({ "reset": true })),
@@ -54,7 +63,7 @@ async fn entry(State(state): State<Arc<AppState>>, request: Request) -> Response
     let target = protocol::target(request.headers()).map(|(s, o)| (s.to_string(), o.to_string()));
     match target {
         Some((service, operation)) => aws_json(state, request, &service, &operation).await,
-        None => s3_not_yet(request).into_response(),
+        None => crate::s3::handle(&state.s3, request).await,
     }
 }
 
@@ -125,15 +134,4 @@ fn json_text_response(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
     response.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static(AMZ_JSON_1_1));
     response
-}
-
-/// S3 arrives with the S3 issue; until then every S3 request gets S3's `NotImplemented` error.
-fn s3_not_yet(request: Request) -> (StatusCode, [(http::HeaderName, &'static str); 1], Body) {
-    let body = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NotImplemented</Code>\
-         <Message>Lakebox does not serve S3 requests yet ({} {})</Message></Error>",
-        request.method(),
-        request.uri().path()
-    );
-    (StatusCode::NOT_IMPLEMENTED, [(http::header::CONTENT_TYPE, "application/xml")], Body::from(body))
 }
