@@ -92,6 +92,12 @@ impl Lakebox {
         aws_sdk_glue::Client::new(&self.sdk)
     }
 
+    /// An S3 client for this instance (path-style addressing: `http://127.0.0.1:PORT/bucket/key`).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(&self.sdk).force_path_style(true).build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
     /// Environment variables that point an AWS CLI, boto3 or SDK subprocess at this instance.
     pub fn env_vars(&self) -> Vec<(&'static str, String)> {
         vec![

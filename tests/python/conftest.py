@@ -93,6 +93,46 @@ def make_glue_client(endpoint: str):
     )
 
 
+# S3 needs path-style addressing against 127.0.0.1.  Retries stay off: in
+# botocore ``max_attempts`` counts *retries* (max_attempts=1 would still retry
+# once), so ``total_max_attempts=1`` (inherited from BOTO_CONFIG) is what
+# really means "answer right the first time".
+S3_CONFIG = BOTO_CONFIG.merge(Config(s3={"addressing_style": "path"}))
+
+
+def make_s3_client(endpoint: str):
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name=REGION,
+        config=S3_CONFIG,
+    )
+
+
+def unique_bucket_name(prefix: str = "lb") -> str:
+    """A valid S3 bucket name (3-63 chars of [a-z0-9-]) that no other test uses."""
+    return f"{prefix.lower()}-{uuid.uuid4().hex[:16]}"
+
+
+def delete_bucket_recursive(s3, bucket: str) -> None:
+    """Best-effort cleanup: abort uploads, delete every object, delete the bucket."""
+    from botocore.exceptions import ClientError
+
+    try:
+        for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
+            for up in page.get("Uploads", []):
+                s3.abort_multipart_upload(Bucket=bucket, Key=up["Key"], UploadId=up["UploadId"])
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if keys:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+        s3.delete_bucket(Bucket=bucket)
+    except ClientError:
+        pass
+
+
 class LakeboxProcess:
     """One running ``lakebox serve`` child process."""
 
@@ -197,6 +237,10 @@ class LakeboxProcess:
         assert self.endpoint, "lakebox is not running"
         return make_glue_client(self.endpoint)
 
+    def s3(self):
+        assert self.endpoint, "lakebox is not running"
+        return make_s3_client(self.endpoint)
+
     def log_tail(self, n: int = 40) -> str:
         try:
             lines = self.log_path.read_text("utf-8", "replace").splitlines()
@@ -299,14 +343,45 @@ def run_aws_cli(endpoint: str, *args: str, timeout: float = 120) -> Any:
     return json.loads(out) if out else {}
 
 
+def aws_cli_env(endpoint: str) -> dict[str, str]:
+    """The environment ``run_aws_cli`` gives the CLI (isolated from ~/.aws, no retries)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AWS_") or k in ("AWS_CA_BUNDLE",)
+    }
+    env.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID=ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+        AWS_DEFAULT_REGION=REGION,
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_RETRY_MODE="standard",
+        AWS_MAX_ATTEMPTS="1",
+        AWS_PAGER="",
+    )
+    return env
+
+
+def run_aws_cli_text(endpoint: str, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    """Run ``aws <args>`` as is (no ``--output json``; ``aws s3 ...`` prints text).
+
+    Returns the ``CompletedProcess`` whatever the exit code.
+    """
+    cmd = [str(aws_cli_path()), *args]
+    return subprocess.run(cmd, env=aws_cli_env(endpoint), capture_output=True, text=True, timeout=timeout)
+
+
 # --------------------------------------------------------------------------
 # Fixtures
 # --------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def lakebox_endpoint(tmp_path_factory) -> Iterator[str]:
-    """Start one Lakebox for the whole session; yield its endpoint URL."""
+def lakebox_server(tmp_path_factory) -> Iterator[LakeboxProcess]:
+    """Start one Lakebox for the whole session; yield the running process."""
     base = tmp_path_factory.mktemp("lakebox-session")
     lb = LakeboxProcess(base / "data", base / "lakebox.stderr.log")
     try:
@@ -314,7 +389,7 @@ def lakebox_endpoint(tmp_path_factory) -> Iterator[str]:
     except RuntimeError as e:
         pytest.fail(str(e), pytrace=False)
     try:
-        yield lb.endpoint
+        yield lb
     finally:
         rc = lb.terminate()
         if rc not in (0, None, -signal.SIGTERM):
@@ -322,9 +397,36 @@ def lakebox_endpoint(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def lakebox_endpoint(lakebox_server) -> str:
+    """The endpoint URL of the session Lakebox."""
+    return lakebox_server.endpoint
+
+
+@pytest.fixture(scope="session")
+def lakebox_data_dir(lakebox_server) -> Path:
+    """The ``--data-dir`` of the session Lakebox (S3 objects live in ``<dir>/s3``)."""
+    return lakebox_server.data_dir
+
+
+@pytest.fixture(scope="session")
 def glue(lakebox_endpoint):
     """A boto3 Glue client pointed at the session Lakebox."""
     return make_glue_client(lakebox_endpoint)
+
+
+@pytest.fixture(scope="session")
+def s3(lakebox_endpoint):
+    """A boto3 S3 client (path-style addressing) pointed at the session Lakebox."""
+    return make_s3_client(lakebox_endpoint)
+
+
+@pytest.fixture
+def bucket(s3) -> Iterator[str]:
+    """A fresh, uniquely named, empty bucket; emptied and deleted at teardown."""
+    name = unique_bucket_name()
+    s3.create_bucket(Bucket=name)
+    yield name
+    delete_bucket_recursive(s3, name)
 
 
 @pytest.fixture

@@ -3,5 +3,6 @@
 
 mod glue_catalog;
 mod glue_partitions;
+mod s3;
 mod support;
 mod wire;
