@@ -378,7 +378,7 @@ impl Parser<'_> {
     }
 
     fn expect_keyword(&mut self, keyword: &str) -> Result<()> {
-        if self.eat_keyword(keyword) { Ok(()) } else { Err(self.unexpected(&format!("{keyword}"))) }
+        if self.eat_keyword(keyword) { Ok(()) } else { Err(self.unexpected(keyword)) }
     }
 
     fn unexpected(&self, wanted: &str) -> CatalogError {

@@ -56,7 +56,7 @@ impl LakeboxS3 {
                 "Your previous request to create the named bucket succeeded and you already own it."
             ));
         }
-        let output = CreateBucketOutput { location: Some(format!("/{}", input.bucket)), ..Default::default() };
+        let output = CreateBucketOutput { location: Some(format!("/{}", input.bucket)) };
         Ok(S3Response::new(output))
     }
 

@@ -121,7 +121,7 @@ async fn write_verified(
     }
     file.flush().await.map_err(internal)?;
     drop(file);
-    let md5: [u8; 16] = md5.finalize().into();
+    let md5: [u8; 16] = md5.finalize();
     let computed = to_map(hasher.finalize());
 
     if let Some(content_md5) = &expected.content_md5 {

@@ -396,5 +396,5 @@ async fn copy_range(src: &std::path::Path, dst: &std::path::Path, start: u64, le
         out.write_all(&buf[..n]).await?;
     }
     out.flush().await?;
-    Ok(md5.finalize().into())
+    Ok(md5.finalize())
 }

@@ -72,7 +72,8 @@ fn expected(keep: impl Fn(&str, u32) -> bool) -> BTreeSet<(String, u32)> {
 #[tokio::test]
 async fn expressions_filter_by_typed_keys() {
     let (_lakebox, glue) = fixture().await;
-    let cases: Vec<(&str, Box<dyn Fn(&str, u32) -> bool>)> = vec![
+    type Keep = Box<dyn Fn(&str, u32) -> bool>;
+    let cases: Vec<(&str, Keep)> = vec![
         ("", Box::new(|_, _| true)),
         ("month > 9", Box::new(|_, m| m > 9)),
         ("region = 'eu'", Box::new(|r, _| r == "eu")),
