@@ -8,6 +8,7 @@ pub mod glue;
 pub mod protocol;
 pub mod s3;
 pub mod server;
+pub mod storage;
 
 use anyhow::Context as _;
 use catalog::Catalog;
@@ -41,11 +42,24 @@ pub struct LakeboxBuilder {
     port: u16,
     data_dir: Option<PathBuf>,
     account_id: String,
+    s3_endpoint: Option<String>,
+    s3_region: String,
+    s3_credentials: Option<(String, String)>,
+    file_roots: Vec<PathBuf>,
 }
 
 impl Default for LakeboxBuilder {
     fn default() -> Self {
-        Self { host: "127.0.0.1".into(), port: 4566, data_dir: None, account_id: DEFAULT_ACCOUNT_ID.into() }
+        Self {
+            host: "127.0.0.1".into(),
+            port: 4566,
+            data_dir: None,
+            account_id: DEFAULT_ACCOUNT_ID.into(),
+            s3_endpoint: None,
+            s3_region: protocol::DEFAULT_REGION.into(),
+            s3_credentials: None,
+            file_roots: Vec::new(),
+        }
     }
 }
 
@@ -74,6 +88,26 @@ impl LakeboxBuilder {
         self
     }
 
+    /// External-storage mode: table data and query results live on this S3 endpoint (MinIO, Ceph,
+    /// AWS), with credentials from the AWS environment variables; Lakebox stores no objects.
+    pub fn s3_endpoint(mut self, endpoint: impl Into<String>, region: impl Into<String>) -> Self {
+        self.s3_endpoint = Some(endpoint.into());
+        self.s3_region = region.into();
+        self
+    }
+
+    /// Credentials for the external S3 endpoint (instead of the AWS environment variables).
+    pub fn s3_credentials(mut self, access_key_id: impl Into<String>, secret_access_key: impl Into<String>) -> Self {
+        self.s3_credentials = Some((access_key_id.into(), secret_access_key.into()));
+        self
+    }
+
+    /// Allows `file://` table locations under this directory.
+    pub fn file_root(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.file_roots.push(dir.into());
+        self
+    }
+
     /// Opens the stores and returns the shared state, without serving. Without a data dir,
     /// state lives in a temporary directory removed when the state is dropped.
     pub fn open(&self) -> anyhow::Result<Arc<AppState>> {
@@ -87,14 +121,26 @@ impl LakeboxBuilder {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating data dir {}", dir.display()))?;
         let path = dir.join(CATALOG_FILE);
         let store = Store::open(&path).with_context(|| format!("opening catalog store {}", path.display()))?;
-        let objects = Arc::new(
-            s3::store::ObjectStore::open(&dir.join(S3_DIR), &dir.join(S3_INDEX_FILE))
-                .with_context(|| format!("opening the S3 store in {}", dir.display()))?,
-        );
+        let (objects, backend) = match &self.s3_endpoint {
+            Some(endpoint) => (
+                None,
+                storage::Backend::External {
+                    endpoint: endpoint.clone(),
+                    region: self.s3_region.clone(),
+                    credentials: self.s3_credentials.clone(),
+                },
+            ),
+            None => {
+                let objects = s3::store::ObjectStore::open(&dir.join(S3_DIR), &dir.join(S3_INDEX_FILE))
+                    .with_context(|| format!("opening the S3 store in {}", dir.display()))?;
+                (Some(Arc::new(objects)), storage::Backend::Local { root: dir.join(S3_DIR) })
+            }
+        };
         Ok(Arc::new(AppState {
             catalog: Catalog::new(store, self.account_id.clone()),
-            s3: s3::service(objects.clone()),
+            s3: objects.clone().map(s3::service),
             objects,
+            storage: storage::Storage::new(backend, self.file_roots.clone()),
             _temporary: temporary,
         }))
     }

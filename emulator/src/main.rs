@@ -26,6 +26,16 @@ enum Command {
         /// Account id used as the default Glue catalog id and in ARNs.
         #[arg(long, env = "LAKEBOX_ACCOUNT_ID", default_value = lakebox::DEFAULT_ACCOUNT_ID)]
         account_id: String,
+        /// External-storage mode: keep table data and query results on this S3 endpoint (MinIO,
+        /// Ceph, AWS) instead of the data dir. Credentials come from the AWS environment variables.
+        #[arg(long, env = "LAKEBOX_S3_ENDPOINT")]
+        s3_endpoint: Option<String>,
+        /// Region of the external S3 endpoint.
+        #[arg(long, env = "LAKEBOX_S3_REGION", default_value = "us-east-1")]
+        s3_region: String,
+        /// Directory under which file:// table locations are allowed (repeatable).
+        #[arg(long = "file-root", env = "LAKEBOX_FILE_ROOTS", value_delimiter = ':')]
+        file_roots: Vec<PathBuf>,
     },
 }
 
@@ -38,14 +48,17 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { host, port, data_dir, account_id } => {
-            let server = lakebox::LakeboxBuilder::default()
-                .host(host)
-                .port(port)
-                .data_dir(&data_dir)
-                .account_id(account_id)
-                .start()
-                .await?;
+        Command::Serve { host, port, data_dir, account_id, s3_endpoint, s3_region, file_roots } => {
+            let mut builder =
+                lakebox::LakeboxBuilder::default().host(host).port(port).data_dir(&data_dir).account_id(account_id);
+            if let Some(endpoint) = &s3_endpoint {
+                builder = builder.s3_endpoint(endpoint, s3_region);
+                tracing::info!(endpoint, "external-storage mode: objects live on the external S3 endpoint");
+            }
+            for root in file_roots {
+                builder = builder.file_root(root);
+            }
+            let server = builder.start().await?;
             tracing::info!(data_dir = %data_dir.display(), "state kept in the data dir");
             // Scripts wait for this line (stdout) to know the port, also when --port 0.
             println!("Lakebox {} listening on {}", lakebox::VERSION, server.endpoint());

@@ -20,9 +20,11 @@ pub const MAX_JSON_BODY: usize = 10 * 1024 * 1024;
 /// What every handler shares.
 pub struct AppState {
     pub catalog: Catalog,
-    /// The S3 protocol service over `objects`.
-    pub s3: s3s::service::S3Service,
-    pub objects: Arc<crate::s3::store::ObjectStore>,
+    /// The S3 protocol service over `objects` (None in external-storage mode).
+    pub s3: Option<s3s::service::S3Service>,
+    pub objects: Option<Arc<crate::s3::store::ObjectStore>>,
+    /// Where table data and query results are read and written.
+    pub storage: crate::storage::Storage,
     /// The data dir when none was given (removed on drop).
     pub _temporary: Option<tempfile::TempDir>,
 }
@@ -41,7 +43,9 @@ async fn health() -> Response {
 }
 
 async fn reset(State(state): State<Arc<AppState>>) -> Response {
-    if let Err(e) = state.objects.reset().await {
+    if let Some(objects) = &state.objects
+        && let Err(e) = objects.reset().await
+    {
         tracing::error!(error = %e, "S3 reset failed");
         return AwsError::internal("InternalServiceException", "reset").into_response();
     }
@@ -63,7 +67,10 @@ async fn entry(State(state): State<Arc<AppState>>, request: Request) -> Response
     let target = protocol::target(request.headers()).map(|(s, o)| (s.to_string(), o.to_string()));
     match target {
         Some((service, operation)) => aws_json(state, request, &service, &operation).await,
-        None => crate::s3::handle(&state.s3, request).await,
+        None => match &state.s3 {
+            Some(s3) => crate::s3::handle(s3, request).await,
+            None => crate::s3::external_mode(state.storage.backend()),
+        },
     }
 }
 

@@ -56,6 +56,15 @@ impl Lakebox {
         Self::serve(DataDir::Given(data_dir.into())).await
     }
 
+    /// Starts Lakebox on `127.0.0.1:0` with a fresh temporary data dir and more settings, e.g.
+    /// `Lakebox::start_with(|b| b.s3_endpoint(url, "us-east-1"))` for external-storage mode.
+    pub async fn start_with(configure: impl FnOnce(LakeboxBuilder) -> LakeboxBuilder) -> anyhow::Result<Self> {
+        let dir = tempfile::Builder::new().prefix("lakebox-test-").tempdir()?;
+        let server = configure(LakeboxBuilder::default()).port(0).data_dir(dir.path()).start().await?;
+        let sdk = sdk_config(&server.endpoint());
+        Ok(Self { server: Some(server), data_dir: DataDir::Temporary(dir), sdk })
+    }
+
     async fn serve(data_dir: DataDir) -> anyhow::Result<Self> {
         let server = LakeboxBuilder::default().port(0).data_dir(data_dir.path()).start().await?;
         let sdk = sdk_config(&server.endpoint());

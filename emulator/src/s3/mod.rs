@@ -51,6 +51,24 @@ pub async fn handle(s3: &S3Service, request: Request) -> Response {
     response
 }
 
+/// The answer to S3 requests in external-storage mode: objects live elsewhere.
+pub fn external_mode(backend: &crate::storage::Backend) -> Response {
+    let endpoint = match backend {
+        crate::storage::Backend::External { endpoint, .. } => endpoint.as_str(),
+        crate::storage::Backend::Local { .. } => "the configured S3 endpoint",
+    };
+    let message = format!(
+        "Lakebox runs in external-storage mode: send S3 requests to {endpoint} (for example with \
+         AWS_ENDPOINT_URL_S3={endpoint}) and Glue and Athena requests to Lakebox"
+    );
+    let mut error = s3s::s3_error!(NotImplemented, "{message}");
+    error.set_status_code(StatusCode::NOT_IMPLEMENTED);
+    match error.to_http_response() {
+        Ok(response) => response.map(axum::body::Body::new),
+        Err(_) => (StatusCode::NOT_IMPLEMENTED, message).into_response(),
+    }
+}
+
 /// Virtual-host-style addressing: `bucket.localhost:4566` (any port) names the bucket; any other
 /// host (an IP address, `localhost`, a container name) means path style.
 struct LocalHosts;

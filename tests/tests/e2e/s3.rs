@@ -156,7 +156,8 @@ async fn listing_2500_keys_pages_in_key_order() {
     let mut pages = 0;
     let mut token = None;
     loop {
-        let page = s3.list_objects_v2().bucket("many").max_keys(1000).set_continuation_token(token).send().await.unwrap();
+        let page =
+            s3.list_objects_v2().bucket("many").max_keys(1000).set_continuation_token(token).send().await.unwrap();
         pages += 1;
         seen.extend(page.contents().iter().map(|o| o.key().unwrap().to_string()));
         token = page.next_continuation_token().map(str::to_string);
