@@ -25,25 +25,24 @@ benchmark step failed (the table is still printed), 2 on usage errors.
 from __future__ import annotations
 
 import argparse
-import atexit
 import concurrent.futures
 import datetime as _dt
 import http.client
-import importlib.metadata
 import json
 import os
-import platform
 import shlex
-import shutil
-import signal
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import (  # noqa: E402
+    LAKEBOX_HEALTH, MOTO_HEALTH, REGION, Server, cleanup_all, default_lakebox_bin,
+    default_moto_server, fmt_int, fmt_ratio, install_cleanup, machine_info, md_header,
+    md_notes, md_table, median_or_none, server_version,
+)
+from _common import run_step as _run_step  # noqa: E402
 
 try:
     import boto3
@@ -56,7 +55,6 @@ except ImportError:  # pragma: no cover - environment problem
     )
     sys.exit(2)
 
-REGION = "us-east-1"
 DATABASE = "bench"
 BUCKET = "s3://lakebox-bench/warehouse"
 
@@ -82,144 +80,6 @@ PARQUET = {
         "Parameters": {"serialization.format": "1"},
     },
 }
-
-STARTUP_POLL_INTERVAL_S = 0.001
-STARTUP_TIMEOUT_S = 120.0
-
-# --------------------------------------------------------------------------
-# process management
-
-
-_LIVE: list["Server"] = []
-
-
-def _cleanup_all() -> None:
-    for srv in list(_LIVE):
-        srv.stop()
-
-
-def _on_signal(signum: int, _frame: Any) -> None:
-    # Turn SIGTERM/SIGHUP into SystemExit so that `finally` blocks and atexit run.
-    raise SystemExit(128 + signum)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_get(port: int, path: str, timeout: float = 2.0) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    finally:
-        conn.close()
-
-
-@dataclass
-class Server:
-    name: str  # "lakebox" | "moto"
-    exe: str
-    health_path: str
-    proc: subprocess.Popen | None = None
-    port: int = 0
-    tmpdir: str = ""
-    log_path: str = ""
-
-    def argv(self) -> list[str]:
-        if self.name == "lakebox":
-            return [self.exe, "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                    "--data-dir", os.path.join(self.tmpdir, "data")]
-        return [self.exe, "-H", "127.0.0.1", "-p", str(self.port)]
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> float:
-        """Start a fresh instance; return ms from spawn to first answered GET."""
-        assert self.proc is None
-        self.tmpdir = tempfile.mkdtemp(prefix=f"glue-bench-{self.name}-")
-        os.makedirs(os.path.join(self.tmpdir, "data"))
-        self.port = free_port()
-        self.log_path = os.path.join(self.tmpdir, "server.log")
-        env = dict(os.environ)
-        env.setdefault("AWS_ACCESS_KEY_ID", "test")
-        env.setdefault("AWS_SECRET_ACCESS_KEY", "test")
-        env.setdefault("AWS_DEFAULT_REGION", REGION)
-        log = open(self.log_path, "wb")
-        argv = self.argv()
-        t0 = time.perf_counter()
-        self.proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            cwd=self.tmpdir, env=env, start_new_session=True,
-        )
-        log.close()
-        _LIVE.append(self)
-        deadline = t0 + STARTUP_TIMEOUT_S
-        while True:
-            try:
-                http_get(self.port, self.health_path)
-                return (time.perf_counter() - t0) * 1000.0
-            except (OSError, http.client.HTTPException):
-                pass
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"{self.name} exited with status {self.proc.returncode} before answering"
-                    f" ({shlex.join(argv)}); log tail:\n{self.log_tail()}")
-            if time.perf_counter() > deadline:
-                raise RuntimeError(
-                    f"{self.name} did not answer GET {self.health_path} within "
-                    f"{STARTUP_TIMEOUT_S:.0f} s; log tail:\n{self.log_tail()}")
-            time.sleep(STARTUP_POLL_INTERVAL_S)
-
-    def log_tail(self, n: int = 30) -> str:
-        try:
-            with open(self.log_path, "rb") as f:
-                lines = f.read().decode("utf-8", "replace").splitlines()
-            return "\n".join(lines[-n:])
-        except OSError:
-            return "(no log)"
-
-    def rss_mib(self) -> float | None:
-        if self.proc is None:
-            return None
-        try:
-            with open(f"/proc/{self.proc.pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) / 1024.0
-        except OSError:
-            pass
-        return None
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is not None:
-            if proc.poll() is None:
-                # The child leads its own session (start_new_session=True), so
-                # its process group id is its pid: signal exactly that group.
-                for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-                    try:
-                        os.killpg(proc.pid, sig)
-                    except ProcessLookupError:
-                        break
-                    try:
-                        proc.wait(timeout=wait)
-                        break
-                    except subprocess.TimeoutExpired:
-                        continue
-            else:
-                proc.wait()
-        if self in _LIVE:
-            _LIVE.remove(self)
-        if self.tmpdir:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
-            self.tmpdir = ""
-
 
 # --------------------------------------------------------------------------
 # workloads (identical boto3 code for both servers)
@@ -344,14 +204,7 @@ def row4_expected(batches: list[list[dict[str, Any]]]) -> set[tuple[str, ...]]:
 
 
 def run_step(res: Result, key: str, fn: Callable[[], None]) -> bool:
-    try:
-        fn()
-        return True
-    except Exception as e:  # report, keep going with the other rows
-        msg = f"{type(e).__name__}: {e}"
-        res.errors[key] = msg.splitlines()[0][:300]
-        print(f"    !! {key} failed: {msg}", file=sys.stderr)
-        return False
+    return _run_step(res.errors, key, fn)
 
 
 def bench_server(srv: Server, sz: Sizes) -> Result:
@@ -525,103 +378,7 @@ def check_listing(got: list[tuple[str, ...]], expected: set[tuple[str, ...]]) ->
 
 
 # --------------------------------------------------------------------------
-# environment / versions
-
-
-def server_version(srv: Server) -> str:
-    if srv.name == "lakebox":
-        try:
-            _, body = http_get(srv.port, "/_lakebox/health")
-            return str(json.loads(body).get("version", "?"))
-        except Exception as e:  # noqa: BLE001
-            return f"? ({type(e).__name__})"
-    return moto_version(srv.exe)
-
-
-def moto_version(moto_exe: str) -> str:
-    try:
-        return importlib.metadata.version("moto")
-    except importlib.metadata.PackageNotFoundError:
-        pass
-    # moto may live in a different venv than the one running this script.
-    py = os.path.join(os.path.dirname(moto_exe), "python")
-    try:
-        out = subprocess.run(
-            [py, "-c", "import importlib.metadata as m; print(m.version('moto'))"],
-            capture_output=True, text=True, timeout=30, check=True)
-        return out.stdout.strip()
-    except Exception:  # noqa: BLE001
-        return "?"
-
-
-def machine_info() -> dict[str, str]:
-    model = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    mem = "?"
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                    break
-    except OSError:
-        pass
-    try:
-        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        load = "?"
-    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "nproc": str(nproc),
-        "cpu": model,
-        "mem": mem,
-        "kernel": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "load": load,
-    }
-
-
-def default_lakebox_bin() -> str:
-    env = os.environ.get("LAKEBOX_BIN")
-    if env:
-        return env
-    base = "/root/.cache/lakebox/target"
-    release = os.path.join(base, "release", "lakebox")
-    debug = os.path.join(base, "debug", "lakebox")
-    if os.path.exists(release) or not os.path.exists(debug):
-        return release
-    return debug
-
-
-def default_moto_server() -> str:
-    sibling = os.path.join(os.path.dirname(sys.executable), "moto_server")
-    return sibling if os.path.exists(sibling) else (shutil.which("moto_server") or sibling)
-
-
-# --------------------------------------------------------------------------
 # report
-
-
-def fmt_int(n: int) -> str:
-    return f"{n:,}"
-
-
-def fmt_ratio(moto: float | None, lake: float | None) -> str:
-    if moto is None or lake is None or lake <= 0:
-        return "—"
-    r = moto / lake
-    return f"{r:.2f}×" if r < 10 else (f"{r:.1f}×" if r < 100 else f"{r:,.0f}×")
-
-
-def median_or_none(xs: list[float]) -> float | None:
-    return statistics.median(xs) if xs else None
 
 
 def render(args: argparse.Namespace, sz: Sizes, cmdline: str, info: dict[str, str],
@@ -682,23 +439,14 @@ def render(args: argparse.Namespace, sz: Sizes, cmdline: str, info: dict[str, st
         "",
     ))
 
-    out = []
-    out.append("## Lakebox vs moto_server — Glue Data Catalog (boto3)\n")
-    out.append(f"- Command: `{cmdline}`")
-    out.append(f"- Date: {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
-    out.append(f"- Machine: {info['cpu']}, nproc={info['nproc']}, {info['mem']} RAM, "
-               f"{info['kernel']}, load average at start {info['load']}")
-    if lake is not None:
-        build = " — **debug build, not representative**" if "/debug/" in servers["lakebox"].exe else ""
-        out.append(f"- Lakebox: {lake.version} (`{servers['lakebox'].exe}`){build}")
-    if moto is not None:
-        out.append(f"- moto: {moto.version} (`{servers['moto'].exe}`)")
-    out.append(f"- Client: Python {info['python']}, boto3 {boto3.__version__}, "
-               f"botocore {botocore.__version__}; same client code for both servers, "
-               "no retries, servers run one after the other")
-    out.append("")
-    out.append("| Benchmark | Lakebox | moto | moto / Lakebox |")
-    out.append("|---|---:|---:|---:|")
+    out = md_header(
+        "Lakebox vs moto_server — Glue Data Catalog (boto3)", cmdline, info,
+        [(name, r.version, servers[name].exe)
+         for name, r in (("lakebox", lake), ("moto", moto)) if r is not None],
+        f"Python {info['python']}, boto3 {boto3.__version__}, "
+        f"botocore {botocore.__version__}; same client code for both servers, "
+        "no retries, servers run one after the other")
+    table = []
     for label, cells, fmt, check_key in rows:
         rendered, values = [], []
         for r, key, v in cells:
@@ -710,8 +458,8 @@ def render(args: argparse.Namespace, sz: Sizes, cmdline: str, info: dict[str, st
         ratio = fmt_ratio(values[1], values[0])
         if check_key and any(r is not None and r.listing_problems for r, _, _ in cells):
             ratio += " (results differ)" if ratio != "—" else ""
-        out.append(f"| {label} | {rendered[0]} | {rendered[1]} | {ratio} |")
-    out.append("")
+        table.append([label, rendered[0], rendered[1], ratio])
+    out += md_table(["Benchmark", "Lakebox", "moto", "moto / Lakebox"], "lrrr", table)
 
     notes = []
     for name, r in (("Lakebox", lake), ("moto", moto)):
@@ -739,10 +487,7 @@ def render(args: argparse.Namespace, sz: Sizes, cmdline: str, info: dict[str, st
             notes.append(f"**{name} GetPartitions result is wrong:** {p}")
         for k, e in r.errors.items():
             notes.append(f"**{name} {k} failed:** `{e}`")
-    if notes:
-        out.append("Notes:\n")
-        out.extend(f"- {n}" for n in notes)
-        out.append("")
+    out += md_notes(notes)
     return "\n".join(out)
 
 
@@ -787,17 +532,15 @@ def main() -> int:
         if not os.access(exe, os.X_OK):
             ap.error(f"Lakebox binary not found: {exe} (build it with "
                      "`cargo build --release -p lakebox`, pass --lakebox-bin, or use --only moto)")
-        servers["lakebox"] = Server("lakebox", exe, "/_lakebox/health")
+        servers["lakebox"] = Server("lakebox", exe, LAKEBOX_HEALTH, tmp_prefix="glue-bench")
     if args.only in (None, "moto"):
         exe = os.path.abspath(args.moto_server)
         if not os.access(exe, os.X_OK):
             ap.error(f"moto_server not found: {exe} (pip install 'moto[server]', "
                      "pass --moto-server, or use --only lakebox)")
-        servers["moto"] = Server("moto", exe, "/moto-api/")
+        servers["moto"] = Server("moto", exe, MOTO_HEALTH, tmp_prefix="glue-bench")
 
-    atexit.register(_cleanup_all)
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _on_signal)
+    install_cleanup()
 
     cmdline = shlex.join([sys.executable] + sys.argv)
     info = machine_info()
@@ -807,7 +550,7 @@ def main() -> int:
             print(f"== {name}: {srv.exe}", file=sys.stderr, flush=True)
             results[name] = bench_server(srv, sz)
     finally:
-        _cleanup_all()
+        cleanup_all()
 
     report = render(args, sz, cmdline, info, results, servers)
     print(report)

@@ -155,6 +155,13 @@ impl LakeboxBuilder {
         let (tx, rx) = oneshot::channel::<()>();
         let app = server::router(state);
         let task = tokio::spawn(async move {
+            // TCP_NODELAY: without it, small answers written as headers then body wait ~40 ms for
+            // the client's delayed ACK (Nagle), which bench/s3_vs_moto.py showed on 1 KiB GETs.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!(error = %e, "could not set TCP_NODELAY");
+                }
+            });
             axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = rx.await;

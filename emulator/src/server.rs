@@ -87,10 +87,15 @@ async fn aws_json(state: Arc<AppState>, request: Request, service: &str, operati
         Ok(body) => run(state, cx, service, operation, body).await,
     };
     tracing::debug!(service, operation, request_id, ok = result.is_ok(), "request");
+    let too_large = matches!(&result, Err(e) if e.status == StatusCode::PAYLOAD_TOO_LARGE);
     let mut response = match result {
         Ok(body) => json_text_response(StatusCode::OK, body),
         Err(e) => e.into_response(),
     };
+    if too_large {
+        // The rest of the body was never read: this connection cannot carry another request.
+        response.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-amzn-RequestId", v);
     }

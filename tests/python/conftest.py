@@ -55,6 +55,14 @@ BOTO_CONFIG = Config(
 )
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "slow: moves tens of MB or thousands of objects; runs by default, "
+        "deselect with -m 'not slow'",
+    )
+
+
 # --------------------------------------------------------------------------
 # Small helpers importable from the test modules (``from conftest import ...``)
 # --------------------------------------------------------------------------

@@ -25,7 +25,6 @@ import urllib.parse
 import urllib.request
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Iterable
 
 import boto3
@@ -526,6 +525,7 @@ def test_aws_chunked_signed_payload_upload(s3, bucket, lakebox_endpoint):
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_managed_transfer_100_mib(s3, bucket, tmp_path):
     size = 100 * MiB
     chunk = 8 * MiB
@@ -1011,10 +1011,12 @@ def many_keys(s3):
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         list(pool.map(put, keys))
-    yield name, keys
-    delete_bucket_recursive(s3, name)
+    # Not deleted afterwards: it lives in the session's temporary data dir,
+    # and deleting 2,500 objects would only add seconds to the suite.
+    return name, keys
 
 
+@pytest.mark.slow
 def test_list_objects_v2_pagination_2500(s3, many_keys):
     name, keys = many_keys
     pages = list(
@@ -1030,6 +1032,7 @@ def test_list_objects_v2_pagination_2500(s3, many_keys):
     assert "NextContinuationToken" not in pages[-1]
 
 
+@pytest.mark.slow
 def test_list_objects_v1_marker_paging(s3, many_keys):
     name, keys = many_keys
     expected = sorted(keys)

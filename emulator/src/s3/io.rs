@@ -172,7 +172,7 @@ pub async fn read_body(path: &std::path::Path, start: u64, len: u64) -> S3Result
     if start > 0 {
         file.seek(std::io::SeekFrom::Start(start)).await.map_err(internal)?;
     }
-    let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024);
+    let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 1024 * 1024);
     Ok(StreamingBlob::wrap(stream))
 }
 

@@ -36,6 +36,7 @@ pub fn service(store: Arc<ObjectStore>) -> S3Service {
 /// Serves one S3 request.
 pub async fn handle(s3: &S3Service, request: Request) -> Response {
     let request_id = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
+    let close = ConnectionReuse::of(&request);
     let request = normalize::anonymize(request).map(s3s::Body::http_body_unsync);
     let mut response = match s3.call(request).await {
         Ok(response) => response.map(axum::body::Body::new),
@@ -48,7 +49,43 @@ pub async fn handle(s3: &S3Service, request: Request) -> Response {
         response.headers_mut().insert("x-amz-request-id", v.clone());
         response.headers_mut().insert("x-amz-id-2", v);
     }
+    if close.must_close(response.status()) {
+        response.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    }
     response
+}
+
+/// Whether the connection can carry another request after this answer. An error answered before
+/// the request body was read leaves that body unread (with `Expect: 100-continue` the client may
+/// still send it), and an empty upload answered without `100 Continue` trips some clients (the aws
+/// CLI's bundled botocore then waits for its read timeout on the next request). In both cases the
+/// answer says `Connection: close`, so no client reuses a connection the server is closing.
+struct ConnectionReuse {
+    has_body: bool,
+    expects_continue: bool,
+    empty: bool,
+}
+
+impl ConnectionReuse {
+    fn of(request: &Request) -> Self {
+        let headers = request.headers();
+        let length =
+            headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+        let chunked = headers.contains_key(http::header::TRANSFER_ENCODING);
+        let expects_continue = headers
+            .get(http::header::EXPECT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+        Self {
+            has_body: chunked || length.is_some_and(|n| n > 0),
+            expects_continue,
+            empty: length == Some(0) && !chunked,
+        }
+    }
+
+    fn must_close(&self, status: StatusCode) -> bool {
+        (self.has_body && !status.is_success()) || (self.expects_continue && self.empty)
+    }
 }
 
 /// The answer to S3 requests in external-storage mode: objects live elsewhere.

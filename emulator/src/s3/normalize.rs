@@ -104,10 +104,12 @@ pub fn anonymize(request: Request) -> Request {
     // The algorithm of a trailing checksum, for the operation to compute and compare.
     if let Some(trailer) = parts.headers.get("x-amz-trailer").and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase)
         && let Some(algorithm) = trailer.strip_prefix("x-amz-checksum-")
-        && !parts.headers.contains_key("x-amz-sdk-checksum-algorithm")
+        && !parts.headers.contains_key("x-amz-checksum-algorithm")
         && let Ok(v) = HeaderValue::from_str(&algorithm.to_ascii_uppercase())
     {
-        parts.headers.insert(HeaderName::from_static("x-amz-sdk-checksum-algorithm"), v);
+        // s3s reads the algorithm from `x-amz-checksum-algorithm` (the SDKs' `x-amz-sdk-...` is
+        // informational).
+        parts.headers.insert(HeaderName::from_static("x-amz-checksum-algorithm"), v);
     }
     parts.headers.remove("x-amz-trailer");
     let trailers = Trailers::default();

@@ -360,32 +360,51 @@ impl ObjectStore {
     }
 
     /// Every object of a bucket whose key starts with `prefix`, sorted by key (byte order, as S3).
+    /// One directory walk and one index query, whatever the number of objects.
     pub async fn list(&self, bucket: &str, prefix: &str) -> io::Result<Vec<ObjectInfo>> {
         let root = self.bucket_dir(bucket);
         let prefix_owned = prefix.to_string();
-        let mut files =
+        let files =
             tokio::task::spawn_blocking(move || walk(&root, &prefix_owned)).await.map_err(io::Error::other)??;
-        let markers: Vec<String> = {
+        let mut rows: std::collections::HashMap<String, (i64, i64, ObjectMeta)> = {
             let db = self.db();
             let mut stmt = db
                 .prepare_cached(
-                    "SELECT key FROM objects WHERE bucket = ?1 AND substr(key, 1, length(?2)) = ?2 AND key LIKE '%/'",
+                    "SELECT key, size, mtime, meta FROM objects WHERE bucket = ?1 AND substr(key, 1, length(?2)) = ?2",
                 )
                 .map_err(io::Error::other)?;
-            let rows = stmt.query_map([bucket, prefix], |r| r.get(0)).map_err(io::Error::other)?;
-            rows.collect::<Result<_, _>>().map_err(io::Error::other)?
+            let mapped = stmt
+                .query_map([bucket, prefix], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
+                })
+                .map_err(io::Error::other)?;
+            let mut rows = std::collections::HashMap::new();
+            for row in mapped {
+                let (key, size, mtime, meta) = row.map_err(io::Error::other)?;
+                rows.insert(key, (size, mtime, serde_json::from_str(&meta)?));
+            }
+            rows
         };
-        for marker in markers {
-            files.push((marker, 0, UNIX_EPOCH));
-        }
-        files.sort_by(|a, b| a.0.cmp(&b.0));
-        files.dedup_by(|a, b| a.0 == b.0);
         let mut out = Vec::with_capacity(files.len());
-        for (key, _, _) in files {
-            if let Some(info) = self.head(bucket, &key).await? {
-                out.push(info);
+        for (key, size, modified) in files {
+            let meta = match rows.remove(&key) {
+                Some((s, m, meta)) if s == size as i64 && m == mtime_nanos(modified) => meta,
+                _ => {
+                    let path =
+                        self.object_path(bucket, &key).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                    self.describe_foreign_file(bucket, &key, &path, size, modified).await?
+                }
+            };
+            out.push(ObjectInfo { key, size, modified, meta });
+        }
+        // Directory markers: objects only if someone PUT them, and still there.
+        for (key, (_, mtime, meta)) in rows {
+            if key.ends_with('/') && self.object_path(bucket, &key).is_ok_and(|p| p.is_dir()) {
+                let modified = UNIX_EPOCH + std::time::Duration::from_nanos(mtime.max(0) as u64);
+                out.push(ObjectInfo { key, size: 0, modified, meta });
             }
         }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(out)
     }
 
