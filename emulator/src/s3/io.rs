@@ -256,6 +256,23 @@ fn not_modified() -> S3Error {
     s3_error!(NotModified)
 }
 
+/// An object's metadata from the members of a write's input (PutObject, CopyObject,
+/// CreateMultipartUpload all name them alike).
+macro_rules! meta_from_input {
+    ($input:expr) => {
+        $crate::s3::io::meta_from_headers(
+            $input.content_type,
+            $input.content_encoding,
+            $input.content_disposition,
+            $input.content_language,
+            $input.cache_control,
+            $input.expires.as_ref(),
+            $input.metadata,
+        )
+    };
+}
+pub(crate) use meta_from_input;
+
 /// An object's metadata from the headers of a write.
 #[allow(clippy::too_many_arguments)]
 pub fn meta_from_headers(

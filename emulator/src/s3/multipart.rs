@@ -46,15 +46,7 @@ impl LakeboxS3 {
         let input = req.input;
         self.require_bucket(&input.bucket).await?;
         self.store.object_path(&input.bucket, &input.key).map_err(key_error)?;
-        let meta = io::meta_from_headers(
-            input.content_type,
-            input.content_encoding,
-            input.content_disposition,
-            input.content_language,
-            input.cache_control,
-            input.expires.as_ref(),
-            input.metadata,
-        );
+        let meta = io::meta_from_input!(input);
         let checksum_algorithm = input.checksum_algorithm.map(|a| a.as_str().to_ascii_uppercase());
         let upload = Upload {
             upload_id: uuid::Uuid::new_v4().simple().to_string(),

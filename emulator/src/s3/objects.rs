@@ -20,6 +20,36 @@ pub(super) fn commit_error(e: std::io::Error) -> S3Error {
     }
 }
 
+/// The output of GetObject or HeadObject (same header members): an object's stored headers and
+/// the given checksums, plus the operation's own members.
+macro_rules! object_headers {
+    ($output:ident, $info:expr, $checksums:expr, { $($field:ident: $value:expr),* $(,)? }) => {{
+        let info: &ObjectInfo = $info;
+        let meta = &info.meta;
+        let [crc32, crc32c, crc64nvme, sha1, sha256] = $checksums;
+        $output {
+            $($field: $value,)*
+            accept_ranges: Some("bytes".into()),
+            content_type: Some(meta.content_type.clone().unwrap_or_else(|| DEFAULT_CONTENT_TYPE.into())),
+            content_encoding: meta.content_encoding.clone(),
+            content_disposition: meta.content_disposition.clone(),
+            content_language: meta.content_language.clone(),
+            cache_control: meta.cache_control.clone(),
+            expires: io::expires(meta),
+            e_tag: Some(io::etag(meta)),
+            last_modified: Some(io::last_modified(info)),
+            metadata: io::user_metadata(meta),
+            parts_count: meta.parts.map(|p| p as i32),
+            checksum_crc32: crc32,
+            checksum_crc32c: crc32c,
+            checksum_crc64nvme: crc64nvme,
+            checksum_sha1: sha1,
+            checksum_sha256: sha256,
+            ..Default::default()
+        }
+    }};
+}
+
 impl LakeboxS3 {
     /// The object, or `NoSuchKey` (after `NoSuchBucket`).
     pub(super) async fn require_object(&self, bucket: &str, key: &str) -> S3Result<ObjectInfo> {
@@ -54,15 +84,7 @@ impl LakeboxS3 {
             trailers,
         );
         let written = io::write_body(&self.store, input.body, &expected).await?;
-        let mut meta = io::meta_from_headers(
-            input.content_type,
-            input.content_encoding,
-            input.content_disposition,
-            input.content_language,
-            input.cache_control,
-            input.expires.as_ref(),
-            input.metadata,
-        );
+        let mut meta = io::meta_from_input!(input);
         meta.etag = written.etag();
         meta.checksums = written.checksums.clone();
         let info = match self.store.commit(&input.bucket, &input.key, &written.temp, &meta).await {
@@ -119,30 +141,11 @@ impl LakeboxS3 {
         } else {
             Default::default()
         };
-        let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums;
-        let meta = &info.meta;
-        Ok(S3Response::new(GetObjectOutput {
+        Ok(S3Response::new(object_headers!(GetObjectOutput, &info, checksums, {
             body: Some(body),
-            accept_ranges: Some("bytes".into()),
             content_length: Some((end - start) as i64),
-            content_range,
-            content_type: Some(meta.content_type.clone().unwrap_or_else(|| DEFAULT_CONTENT_TYPE.into())),
-            content_encoding: meta.content_encoding.clone(),
-            content_disposition: meta.content_disposition.clone(),
-            content_language: meta.content_language.clone(),
-            cache_control: meta.cache_control.clone(),
-            expires: io::expires(meta),
-            e_tag: Some(io::etag(meta)),
-            last_modified: Some(io::last_modified(&info)),
-            metadata: io::user_metadata(meta),
-            parts_count: meta.parts.map(|p| p as i32),
-            checksum_crc32: crc32,
-            checksum_crc32c: crc32c,
-            checksum_crc64nvme: crc64nvme,
-            checksum_sha1: sha1,
-            checksum_sha256: sha256,
-            ..Default::default()
-        }))
+            content_range: content_range,
+        })))
     }
 
     pub(super) async fn head_object_impl(
@@ -163,28 +166,9 @@ impl LakeboxS3 {
         } else {
             Default::default()
         };
-        let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums;
-        let meta = &info.meta;
-        Ok(S3Response::new(HeadObjectOutput {
-            accept_ranges: Some("bytes".into()),
+        Ok(S3Response::new(object_headers!(HeadObjectOutput, &info, checksums, {
             content_length: Some(info.size as i64),
-            content_type: Some(meta.content_type.clone().unwrap_or_else(|| DEFAULT_CONTENT_TYPE.into())),
-            content_encoding: meta.content_encoding.clone(),
-            content_disposition: meta.content_disposition.clone(),
-            content_language: meta.content_language.clone(),
-            cache_control: meta.cache_control.clone(),
-            expires: io::expires(meta),
-            e_tag: Some(io::etag(meta)),
-            last_modified: Some(io::last_modified(&info)),
-            metadata: io::user_metadata(meta),
-            parts_count: meta.parts.map(|p| p as i32),
-            checksum_crc32: crc32,
-            checksum_crc32c: crc32c,
-            checksum_crc64nvme: crc64nvme,
-            checksum_sha1: sha1,
-            checksum_sha256: sha256,
-            ..Default::default()
-        }))
+        })))
     }
 
     pub(super) async fn delete_object_impl(
@@ -262,19 +246,7 @@ impl LakeboxS3 {
         if !source.key.ends_with('/') {
             tokio::fs::copy(&src_path, &temp).await.map_err(internal)?;
         }
-        let mut meta = if replace {
-            io::meta_from_headers(
-                input.content_type,
-                input.content_encoding,
-                input.content_disposition,
-                input.content_language,
-                input.cache_control,
-                input.expires.as_ref(),
-                input.metadata,
-            )
-        } else {
-            source.meta.clone()
-        };
+        let mut meta = if replace { io::meta_from_input!(input) } else { source.meta.clone() };
         meta.etag = source.meta.etag.clone();
         meta.checksums = source.meta.checksums.clone();
         meta.parts = source.meta.parts;

@@ -1,6 +1,7 @@
 //! External-storage mode against a real third-party S3 server: moto_server from PyPI, started by
 //! the test (`LAKEBOX_MOTO_SERVER` names the executable; `./scripts/test` installs and sets it).
 
+use crate::support::bytes;
 use aws_sdk_s3::primitives::ByteStream;
 use lakebox::storage::{Backend, Storage};
 use lakebox_harness::Lakebox;
@@ -38,18 +39,6 @@ async fn moto() -> Moto {
     .await
     .expect("moto_server did not start");
     moto
-}
-
-fn bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }
 
 #[tokio::test]

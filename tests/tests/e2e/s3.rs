@@ -1,23 +1,11 @@
 //! S3 through aws-sdk-s3 (which sends CRC32 checksums in aws-chunked trailers by default).
 
+use crate::support::bytes;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, CompletedMultipartUpload, CompletedPart};
 use lakebox_harness::Lakebox;
 use std::collections::BTreeSet;
-
-/// Deterministic bytes that do not repeat with a short period (xorshift).
-fn bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
 
 fn md5_hex(data: &[u8]) -> String {
     use s3s::crypto::Checksum as _;

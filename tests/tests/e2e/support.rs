@@ -38,3 +38,16 @@ pub fn code<E: ProvideErrorMetadata, R>(result: Result<R, E>) -> String {
         Err(e) => e.code().unwrap_or("<no code>").to_string(),
     }
 }
+
+/// Deterministic bytes that do not repeat with a short period (xorshift), for round-trip checks.
+pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
