@@ -3,6 +3,7 @@
 //! [`LakeboxBuilder`] opens the store in a data dir (or in memory) and [`LakeboxBuilder::start`]
 //! serves it; the `lakebox` binary and the test harness both go through it.
 
+pub mod athena;
 pub mod catalog;
 pub mod glue;
 pub mod protocol;
@@ -31,6 +32,9 @@ pub const CATALOG_FILE: &str = "catalog.sqlite";
 
 /// The directory of S3 objects inside the data dir (`<data-dir>/s3/<bucket>/<key>`).
 pub const S3_DIR: &str = "s3";
+
+/// The file of Athena's own state (workgroups, named queries, ...) inside the data dir.
+pub const ATHENA_FILE: &str = "athena.sqlite";
 
 /// The index of S3 object metadata inside the data dir.
 pub const S3_INDEX_FILE: &str = "s3.sqlite";
@@ -136,8 +140,12 @@ impl LakeboxBuilder {
                 (Some(Arc::new(objects)), storage::Backend::Local { root: dir.join(S3_DIR) })
             }
         };
+        let catalog = Arc::new(Catalog::new(store, self.account_id.clone()));
+        let athena = athena::Athena::open(Some(&dir.join(ATHENA_FILE)), catalog.clone())
+            .map_err(|e| anyhow::anyhow!("opening the Athena store in {}: {e}", dir.display()))?;
         Ok(Arc::new(AppState {
-            catalog: Catalog::new(store, self.account_id.clone()),
+            catalog,
+            athena,
             s3: objects.clone().map(s3::service),
             objects,
             storage: storage::Storage::new(backend, self.file_roots.clone()),

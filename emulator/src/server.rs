@@ -4,8 +4,7 @@
 //! (Glue today, Athena next); anything else is S3's REST API.
 
 use crate::catalog::Catalog;
-use crate::glue::Reply;
-use crate::protocol::{self, AMZ_JSON_1_1, AwsError, RequestContext};
+use crate::protocol::{self, AMZ_JSON_1_1, AwsError, Reply, RequestContext};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
@@ -19,7 +18,8 @@ pub const MAX_JSON_BODY: usize = 10 * 1024 * 1024;
 
 /// What every handler shares.
 pub struct AppState {
-    pub catalog: Catalog,
+    pub catalog: Arc<Catalog>,
+    pub athena: crate::athena::Athena,
     /// The S3 protocol service over `objects` (None in external-storage mode).
     pub s3: Option<s3s::service::S3Service>,
     pub objects: Option<Arc<crate::s3::store::ObjectStore>>,
@@ -49,7 +49,11 @@ async fn reset(State(state): State<Arc<AppState>>) -> Response {
         tracing::error!(error = %e, "S3 reset failed");
         return AwsError::internal("InternalServiceException", "reset").into_response();
     }
-    let result = tokio::task::spawn_blocking(move || state.catalog.reset()).await;
+    let result = tokio::task::spawn_blocking(move || {
+        state.athena.reset().map_err(|e| crate::catalog::CatalogError::InvalidInput(e.to_string()))?;
+        state.catalog.reset()
+    })
+    .await;
     match result {
         Ok(Ok(())) => json_response(StatusCode::OK, serde_json::json!({ "reset": true })),
         Ok(Err(e)) => {
@@ -113,6 +117,7 @@ async fn run(
     let (service, operation) = (service.to_string(), operation.to_string());
     let task = tokio::task::spawn_blocking(move || match service.as_str() {
         "AWSGlue" => crate::glue::dispatch(&state.catalog, &cx, &operation, &body),
+        "AmazonAthena" => crate::athena::dispatch(&state.athena, &cx, &operation, &body),
         other => Err(AwsError::client(
             "UnknownOperationException",
             format!("Lakebox does not serve the AWS service behind X-Amz-Target prefix '{other}'"),

@@ -101,6 +101,17 @@ def make_glue_client(endpoint: str):
     )
 
 
+def make_athena_client(endpoint: str):
+    return boto3.client(
+        "athena",
+        endpoint_url=endpoint,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name=REGION,
+        config=BOTO_CONFIG,
+    )
+
+
 # S3 needs path-style addressing against 127.0.0.1.  Retries stay off: in
 # botocore ``max_attempts`` counts *retries* (max_attempts=1 would still retry
 # once), so ``total_max_attempts=1`` (inherited from BOTO_CONFIG) is what
@@ -420,6 +431,11 @@ def lakebox_data_dir(lakebox_server) -> Path:
 def glue(lakebox_endpoint):
     """A boto3 Glue client pointed at the session Lakebox."""
     return make_glue_client(lakebox_endpoint)
+
+
+@pytest.fixture(scope="session")
+def athena(lakebox_endpoint):
+    return make_athena_client(lakebox_endpoint)
 
 
 @pytest.fixture(scope="session")

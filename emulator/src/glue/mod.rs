@@ -10,7 +10,7 @@ mod partitions;
 mod tables;
 
 use crate::catalog::{Catalog, CatalogError, PageRequest};
-use crate::protocol::{AwsError, RequestContext};
+use crate::protocol::{AwsError, Reply, RequestContext};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -18,12 +18,6 @@ use serde_json::{Value, json};
 pub struct Ctx<'a> {
     pub catalog: &'a Catalog,
     pub request: &'a RequestContext,
-}
-
-/// An operation's answer: a JSON value, or JSON text assembled from stored records as they are.
-pub enum Reply {
-    Json(Value),
-    Raw(String),
 }
 
 type Answer = Result<Reply, CatalogError>;

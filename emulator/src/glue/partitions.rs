@@ -1,8 +1,9 @@
 //! Glue partition operations.
 
-use super::{Answer, Ctx, Reply, error_detail, ok, page};
+use super::{Answer, Ctx, error_detail, ok, page};
 use crate::catalog::model::PartitionInput;
 use crate::catalog::{CatalogError, PartitionQuery, PartitionWrite};
+use crate::protocol::Reply;
 use serde::Deserialize;
 use serde_json::{Value, json};
 

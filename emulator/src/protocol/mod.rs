@@ -14,6 +14,12 @@ pub const AMZ_JSON_1_1: &str = "application/x-amz-json-1.1";
 /// The region assumed when a request is not SigV4-signed.
 pub const DEFAULT_REGION: &str = "us-east-1";
 
+/// An operation's answer: a JSON value, or JSON text assembled from stored records as they are.
+pub enum Reply {
+    Json(serde_json::Value),
+    Raw(String),
+}
+
 /// Who is asking, as far as Lakebox cares.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
