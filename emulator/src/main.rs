@@ -12,6 +12,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Generate test data and load it through the S3 (and Glue) API of any endpoint.
+    #[command(subcommand)]
+    Fixtures(Fixtures),
     /// Serve Glue, Athena and S3 on one port until SIGINT or SIGTERM.
     Serve {
         /// Address to listen on.
@@ -39,6 +42,117 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum Fixtures {
+    /// NYC yellow-taxi trips (TLC columns), deterministic for a seed.
+    Taxi(TaxiArgs),
+}
+
+#[derive(clap::Args)]
+struct TaxiArgs {
+    /// Number of trips.
+    #[arg(long, default_value_t = 100_000)]
+    rows: u64,
+    /// File format.
+    #[arg(long, value_enum, default_value = "parquet")]
+    format: FormatArg,
+    /// Gzip CSV files.
+    #[arg(long)]
+    gzip: bool,
+    /// Folder layout: Hive year=/month= partitions, Firehose-style YYYY/MM/DD/HH, or flat.
+    #[arg(long, value_enum, default_value = "hive")]
+    layout: LayoutArg,
+    /// Seed: the same seed writes byte-identical objects.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// First month, YYYY-MM.
+    #[arg(long, default_value = "2024-01")]
+    start: String,
+    /// Number of months the trips spread over.
+    #[arg(long, default_value_t = 3)]
+    months: u32,
+    /// Most rows in one file.
+    #[arg(long, default_value_t = 1_000_000)]
+    rows_per_file: usize,
+    /// Destination, s3://bucket/prefix (the bucket must exist).
+    #[arg(long)]
+    to: String,
+    /// Register a Glue table (and its partitions) named database.table over the files.
+    #[arg(long)]
+    register: Option<String>,
+    /// Endpoint of the S3 and Glue APIs (default: $AWS_ENDPOINT_URL, else http://127.0.0.1:4566).
+    #[arg(long)]
+    endpoint: Option<String>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    Parquet,
+    Csv,
+    Json,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LayoutArg {
+    Hive,
+    Hourly,
+    Flat,
+}
+
+async fn load_taxi(args: TaxiArgs) -> anyhow::Result<()> {
+    use lakebox_fixtures::write::{Format, Layout};
+    let start = args
+        .start
+        .split_once('-')
+        .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok().filter(|m| (1..=12).contains(m))?)))
+        .ok_or_else(|| anyhow::anyhow!("--start wants YYYY-MM, got '{}'", args.start))?;
+    let endpoint = args
+        .endpoint
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+        .unwrap_or_else(|| "http://127.0.0.1:4566".into());
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(&endpoint);
+    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
+        loader = loader.region(aws_config::Region::new("us-east-1"));
+    }
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() && std::env::var_os("AWS_PROFILE").is_none() {
+        // Lakebox accepts any credentials; don't make the default chain probe for real ones.
+        loader =
+            loader.credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "lakebox"));
+    }
+    let sdk = loader.load().await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    let glue = aws_sdk_glue::Client::new(&sdk);
+    let options = lakebox_fixtures::load::LoadOptions {
+        config: lakebox_fixtures::TaxiConfig { rows: args.rows, seed: args.seed, start, months: args.months },
+        format: match args.format {
+            FormatArg::Parquet => Format::Parquet,
+            FormatArg::Csv => Format::Csv { gzip: args.gzip },
+            FormatArg::Json => Format::Json,
+        },
+        layout: match args.layout {
+            LayoutArg::Hive => Layout::Hive,
+            LayoutArg::Hourly => Layout::Hourly,
+            LayoutArg::Flat => Layout::Flat,
+        },
+        rows_per_file: args.rows_per_file,
+        destination: args.to.clone(),
+        register: args.register.clone(),
+        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let report = lakebox_fixtures::load::load_taxi(&s3, &glue, &options).await?;
+    println!(
+        "wrote {} rows in {} files ({} bytes) to {}{}",
+        report.rows,
+        report.files,
+        report.bytes,
+        args.to,
+        args.register
+            .map(|t| format!(", registered as {t} with {} partitions", report.partitions.len()))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -48,6 +162,7 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
+        Command::Fixtures(Fixtures::Taxi(args)) => load_taxi(args).await?,
         Command::Serve { host, port, data_dir, account_id, s3_endpoint, s3_region, file_roots } => {
             let mut builder =
                 lakebox::LakeboxBuilder::default().host(host).port(port).data_dir(&data_dir).account_id(account_id);
