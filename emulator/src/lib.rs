@@ -1,6 +1,6 @@
 //! Lakebox: AWS Glue Data Catalog, Athena and S3 on one local port, for tests and laptops.
 //!
-//! [`LakeboxBuilder`] opens the store in a data dir (or in memory) and [`LakeboxBuilder::start`]
+//! [`LakeboxBuilder`] opens the stores in a data dir (or a temporary one) and [`LakeboxBuilder::start`]
 //! serves it; the `lakebox` binary and the test harness both go through it.
 
 pub mod athena;
@@ -80,7 +80,8 @@ impl LakeboxBuilder {
         self
     }
 
-    /// Keep state in this directory (created if missing); without one, state lives in memory.
+    /// Keep state in this directory (created if missing); without one, state lives in a temporary
+    /// directory removed when the server's state is dropped.
     pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.data_dir = Some(dir.into());
         self
@@ -141,7 +142,7 @@ impl LakeboxBuilder {
             }
         };
         let catalog = Arc::new(Catalog::new(store, self.account_id.clone()));
-        let athena = athena::Athena::open(Some(&dir.join(ATHENA_FILE)), catalog.clone())
+        let athena = athena::Athena::open(&dir.join(ATHENA_FILE), catalog.clone())
             .map_err(|e| anyhow::anyhow!("opening the Athena store in {}: {e}", dir.display()))?;
         Ok(Arc::new(AppState {
             catalog,

@@ -23,7 +23,7 @@ enum Command {
         /// Port to listen on; 0 picks a free port (printed when ready).
         #[arg(long, env = "LAKEBOX_PORT", default_value_t = 4566)]
         port: u16,
-        /// Directory for all state: the catalog store (and, later, S3 objects and query results).
+        /// Directory for all state: the Glue catalog, Athena's state, and S3 objects with their metadata.
         #[arg(long, env = "LAKEBOX_DATA_DIR", default_value = "./lakebox-data")]
         data_dir: PathBuf,
         /// Account id used as the default Glue catalog id and in ARNs.

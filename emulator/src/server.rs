@@ -43,26 +43,27 @@ async fn health() -> Response {
 }
 
 async fn reset(State(state): State<Arc<AppState>>) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
     if let Some(objects) = &state.objects
         && let Err(e) = objects.reset().await
     {
-        tracing::error!(error = %e, "S3 reset failed");
-        return AwsError::internal("InternalServiceException", "reset").into_response();
+        tracing::error!(request_id, error = %e, "S3 reset failed");
+        return AwsError::internal("InternalServiceException", &request_id).into_response();
     }
-    let result = tokio::task::spawn_blocking(move || {
-        state.athena.reset().map_err(|e| crate::catalog::CatalogError::InvalidInput(e.to_string()))?;
-        state.catalog.reset()
+    let result = tokio::task::spawn_blocking(move || -> Result<(), String> {
+        state.athena.reset().map_err(|e| e.to_string())?;
+        state.catalog.reset().map_err(|e| e.to_string())
     })
     .await;
     match result {
         Ok(Ok(())) => json_response(StatusCode::OK, serde_json::json!({ "reset": true })),
         Ok(Err(e)) => {
-            tracing::error!(error = %e, "reset failed");
-            AwsError::internal("InternalServiceException", "reset").into_response()
+            tracing::error!(request_id, error = %e, "reset failed");
+            AwsError::internal("InternalServiceException", &request_id).into_response()
         }
         Err(e) => {
-            tracing::error!(error = %e, "reset task failed");
-            AwsError::internal("InternalServiceException", "reset").into_response()
+            tracing::error!(request_id, error = %e, "reset task failed");
+            AwsError::internal("InternalServiceException", &request_id).into_response()
         }
     }
 }
@@ -114,6 +115,7 @@ async fn run(
     body: Bytes,
 ) -> Result<String, AwsError> {
     let request_id = cx.request_id.clone();
+    let service_is_athena = service == "AmazonAthena";
     let (service, operation) = (service.to_string(), operation.to_string());
     let task = tokio::task::spawn_blocking(move || match service.as_str() {
         "AWSGlue" => crate::glue::dispatch(&state.catalog, &cx, &operation, &body),
@@ -123,6 +125,7 @@ async fn run(
             format!("Lakebox does not serve the AWS service behind X-Amz-Target prefix '{other}'"),
         )),
     });
+    let internal_code = if service_is_athena { "InternalServerException" } else { "InternalServiceException" };
     match task.await {
         Ok(result) => result.map(|reply| match reply {
             Reply::Json(value) => strip_nulls(value).to_string(),
@@ -130,7 +133,7 @@ async fn run(
         }),
         Err(e) => {
             tracing::error!(request_id, error = %e, "handler panicked");
-            Err(AwsError::internal("InternalServiceException", &request_id))
+            Err(AwsError::internal(internal_code, &request_id))
         }
     }
 }

@@ -832,19 +832,16 @@ def test_update_partition_location(glue, table):
     assert p["Parameters"] == {"state": "moved"}
 
 
-def test_update_partition_values(glue, table):
-    """UpdatePartition.PartitionValueList names the partition to update; the
-    new PartitionInput.Values may differ, which renames the partition."""
+def test_update_partition_cannot_change_values(glue, table):
+    """UpdatePartition.PartitionValueList names the partition to update; per the Glue API
+    reference, "The Values property can't be changed" (delete and recreate instead)."""
     db, name = table
     glue.create_partition(DatabaseName=db, TableName=name, PartitionInput=partition_input(name, ["2024", "6"]))
     new = partition_input(name, ["2024", "7"])
-    glue.update_partition(DatabaseName=db, TableName=name, PartitionValueList=["2024", "6"], PartitionInput=new)
     with pytest.raises(ClientError) as ei:
-        glue.get_partition(DatabaseName=db, TableName=name, PartitionValues=["2024", "6"])
-    assert_error(ei.value, "EntityNotFoundException")
-    p = glue.get_partition(DatabaseName=db, TableName=name, PartitionValues=["2024", "7"])["Partition"]
-    assert p["StorageDescriptor"]["Location"] == partition_location(name, ["2024", "7"])
-    assert partition_values_of(all_partitions(glue, db, name)) == [("2024", "7")]
+        glue.update_partition(DatabaseName=db, TableName=name, PartitionValueList=["2024", "6"], PartitionInput=new)
+    assert_error(ei.value, "InvalidInputException")
+    assert partition_values_of(all_partitions(glue, db, name)) == [("2024", "6")]
 
 
 def test_update_missing_partition_not_found(glue, table):
@@ -1322,3 +1319,25 @@ def test_concurrent_create_same_database_exactly_one_wins(lakebox_endpoint, glue
         assert desc == f"by {outcomes.index('ok')}"
     finally:
         glue.delete_database(Name=name)
+
+
+def test_update_table_needs_the_whole_table_input(glue, table):
+    """UpdateTable replaces the definition with TableInput; a request without it must not wipe
+    the table (botocore marks TableInput optional because of the newer Iceberg form)."""
+    db, name = table
+    before = glue.get_table(DatabaseName=db, Name=name)["Table"]
+    with pytest.raises(ClientError) as ei:
+        glue.update_table(DatabaseName=db, Name=name, SkipArchive=True)
+    assert_error(ei.value, "InvalidInputException")
+    after = glue.get_table(DatabaseName=db, Name=name)["Table"]
+    assert after["StorageDescriptor"] == before["StorageDescriptor"]
+    assert after["PartitionKeys"] == before["PartitionKeys"]
+
+
+def test_deeply_nested_expression_is_invalid_input_not_a_crash(glue, table, lakebox_endpoint):
+    db, name = table
+    expression = "(" * 1000 + "year = '2024'" + ")" * 1000
+    with pytest.raises(ClientError) as ei:
+        glue.get_partitions(DatabaseName=db, TableName=name, Expression=expression)
+    assert_error(ei.value, "InvalidInputException")
+    glue.get_databases()  # the server is still there

@@ -1432,3 +1432,64 @@ def test_objects_survive_sigkill(start_lakebox, tmp_path):
     assert list_keys(s3, name) == ["dir/small.bin", "mp.bin"]
     [part] = s3.list_parts(Bucket=name, Key="pending", UploadId=pending)["Parts"]
     assert (part["PartNumber"], part["ETag"]) == (1, quoted_md5(b"half"))
+
+
+# ---- regressions from review ----------------------------------------------
+
+
+def test_concurrent_conditional_creates_have_exactly_one_winner(s3, bucket):
+    """`If-None-Match: *` is a compare-and-swap: of concurrent writers exactly one succeeds
+    (S3 user guide, "Conditional writes"); the others get 412 (or 409)."""
+    import concurrent.futures
+
+    def attempt(i):
+        try:
+            s3.put_object(Bucket=bucket, Key="lock", Body=f"writer {i}".encode(), IfNoneMatch="*")
+            return i
+        except ClientError as e:
+            assert e.response["ResponseMetadata"]["HTTPStatusCode"] in (409, 412), e.response
+            return None
+
+    for _ in range(5):
+        s3.delete_object(Bucket=bucket, Key="lock")
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            winners = [w for w in pool.map(attempt, range(8)) if w is not None]
+        assert len(winners) == 1, winners
+        body = s3.get_object(Bucket=bucket, Key="lock")["Body"].read()
+        assert body == f"writer {winners[0]}".encode()
+
+
+def test_paging_does_not_skip_keys_under_a_directory_marker(s3, bucket):
+    for key in ["a/", "a/x", "a/y"]:
+        s3.put_object(Bucket=bucket, Key=key, Body=b"")
+    pages = s3.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix="a/", Delimiter="/", PaginationConfig={"PageSize": 1}
+    )
+    keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+    assert keys == ["a/", "a/x", "a/y"]
+
+
+def test_a_directory_marker_holds_no_bytes_and_keeps_its_bucket(s3, bucket):
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="folder/", Body=b"data")
+    assert e.value.response["Error"]["Code"] == "InvalidArgument"
+    s3.put_object(Bucket=bucket, Key="folder/", Body=b"")
+    with pytest.raises(ClientError) as e:
+        s3.delete_bucket(Bucket=bucket)
+    assert e.value.response["Error"]["Code"] == "BucketNotEmpty"
+    s3.copy_object(Bucket=bucket, Key="copy-of-marker", CopySource={"Bucket": bucket, "Key": "folder/"})
+    assert s3.get_object(Bucket=bucket, Key="copy-of-marker")["Body"].read() == b""
+
+
+def test_list_multipart_uploads_pages_every_upload_once(s3, bucket):
+    created = {s3.create_multipart_upload(Bucket=bucket, Key="same-key")["UploadId"] for _ in range(5)}
+    seen, kwargs = [], {}
+    while True:
+        page = s3.list_multipart_uploads(Bucket=bucket, MaxUploads=1, **kwargs)
+        seen += [u["UploadId"] for u in page.get("Uploads", [])]
+        if not page.get("IsTruncated"):
+            break
+        kwargs = {"KeyMarker": page["NextKeyMarker"], "UploadIdMarker": page["NextUploadIdMarker"]}
+    assert sorted(seen) == sorted(created) and len(seen) == 5
+    for upload_id in created:
+        s3.abort_multipart_upload(Bucket=bucket, Key="same-key", UploadId=upload_id)

@@ -30,12 +30,12 @@ pub struct Athena {
 }
 
 impl Athena {
-    /// Athena over `catalog`, with its own state at `path` (in memory when `None`).
-    pub fn open(path: Option<&Path>, catalog: Arc<Catalog>) -> Result<Self> {
+    /// Athena over `catalog`, with its own state in the SQLite file at `path`.
+    pub fn open(path: &Path, catalog: Arc<Catalog>) -> Result<Self> {
         Ok(Self { store: AthenaStore::open(path)?, catalog })
     }
 
-    /// Deletes workgroups (but `primary`), named queries and prepared statements.
+    /// Deletes every workgroup, named query and prepared statement (`primary` comes back on first use).
     pub fn reset(&self) -> Result<()> {
         self.store.reset()
     }

@@ -23,17 +23,11 @@ pub struct AthenaStore {
 }
 
 impl AthenaStore {
-    /// Opens (creating) the store at `path`; `None` keeps it in memory.
-    pub fn open(path: Option<&Path>) -> Result<Self> {
-        let conn = match path {
-            Some(p) => {
-                let conn = Connection::open(p)?;
-                conn.pragma_update(None, "journal_mode", "WAL")?;
-                conn.pragma_update(None, "synchronous", "NORMAL")?;
-                conn
-            }
-            None => Connection::open_in_memory()?,
-        };
+    /// Opens (creating) the store at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(SCHEMA)?;
         Ok(Self { conn: Mutex::new(conn) })
     }

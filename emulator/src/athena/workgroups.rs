@@ -73,20 +73,23 @@ fn not_found(name: &str) -> AthenaError {
     AthenaError::invalid(format!("WorkGroup {name} is not found."))
 }
 
+/// Reads a workgroup inside a transaction (`primary` is created on first use).
+fn workgroup_in(tx: &rusqlite::Transaction<'_>, name: &str) -> Result<WorkGroup> {
+    if let Some(wg) = body(tx, "SELECT body FROM workgroups WHERE name = ?1", [name])? {
+        return Ok(wg);
+    }
+    if name == PRIMARY {
+        let wg = WorkGroup::new(PRIMARY, Map::new(), None);
+        put_workgroup(tx, PRIMARY, &wg)?;
+        return Ok(wg);
+    }
+    Err(not_found(name))
+}
+
 impl Athena {
     /// Reads a workgroup (`primary` is created on first use).
     pub fn workgroup(&self, name: &str) -> Result<WorkGroup> {
-        self.store.transaction(|tx| {
-            if let Some(wg) = body(tx, "SELECT body FROM workgroups WHERE name = ?1", [name])? {
-                return Ok(wg);
-            }
-            if name == PRIMARY {
-                let wg = WorkGroup::new(PRIMARY, Map::new(), None);
-                put_workgroup(tx, PRIMARY, &wg)?;
-                return Ok(wg);
-            }
-            Err(not_found(name))
-        })
+        self.store.transaction(|tx| workgroup_in(tx, name))
     }
 
     /// `CreateWorkGroup`.
@@ -114,37 +117,40 @@ impl Athena {
         description: Option<String>,
         state: Option<String>,
     ) -> Result<()> {
-        let mut wg = self.workgroup(name)?;
-        if let Some(d) = description {
-            wg.description = Some(d);
-        }
-        if let Some(s) = state {
-            if s != "ENABLED" && s != "DISABLED" {
-                return Err(AthenaError::invalid(format!("Invalid workgroup state '{s}'")));
+        // One transaction from read to write: concurrent updates apply one after the other.
+        self.store.transaction(|tx| {
+            let mut wg = workgroup_in(tx, name)?;
+            if let Some(d) = description {
+                wg.description = Some(d);
             }
-            wg.state = s;
-        }
-        for (key, value) in updates.unwrap_or_default() {
-            match key.as_str() {
-                "ResultConfigurationUpdates" => apply_result_updates(&mut wg.configuration, &value),
-                "RemoveBytesScannedCutoffPerQuery" => {
-                    if value.as_bool() == Some(true) {
-                        wg.configuration.remove("BytesScannedCutoffPerQuery");
-                    }
+            if let Some(s) = state {
+                if s != "ENABLED" && s != "DISABLED" {
+                    return Err(AthenaError::invalid(format!("Invalid workgroup state '{s}'")));
                 }
-                "EngineVersion" => {
-                    let selected = value.get("SelectedEngineVersion").cloned().unwrap_or(json!("AUTO"));
-                    wg.configuration.insert(
+                wg.state = s;
+            }
+            for (key, value) in updates.unwrap_or_default() {
+                match key.as_str() {
+                    "ResultConfigurationUpdates" => apply_result_updates(&mut wg.configuration, &value),
+                    "RemoveBytesScannedCutoffPerQuery" => {
+                        if value.as_bool() == Some(true) {
+                            wg.configuration.remove("BytesScannedCutoffPerQuery");
+                        }
+                    }
+                    "EngineVersion" => {
+                        let selected = value.get("SelectedEngineVersion").cloned().unwrap_or(json!("AUTO"));
+                        wg.configuration.insert(
                         key,
                         json!({"SelectedEngineVersion": selected, "EffectiveEngineVersion": "Athena engine version 3"}),
                     );
-                }
-                _ => {
-                    wg.configuration.insert(key, value);
+                    }
+                    _ => {
+                        wg.configuration.insert(key, value);
+                    }
                 }
             }
-        }
-        self.store.transaction(|tx| put_workgroup(tx, name, &wg))
+            put_workgroup(tx, name, &wg)
+        })
     }
 
     /// `DeleteWorkGroup`: `primary` cannot be deleted; a workgroup with named queries or prepared
@@ -153,8 +159,8 @@ impl Athena {
         if name == PRIMARY {
             return Err(AthenaError::invalid("Cannot delete primary workgroup"));
         }
-        self.workgroup(name)?;
         self.store.transaction(|tx| {
+            workgroup_in(tx, name)?;
             let used: i64 = tx.query_row(
                 "SELECT (SELECT count(*) FROM named_queries WHERE workgroup = ?1)
                       + (SELECT count(*) FROM prepared_statements WHERE workgroup = ?1)",
@@ -191,11 +197,11 @@ impl Athena {
     /// `CreateNamedQuery`; the same `ClientRequestToken` returns the same id.
     pub fn create_named_query(&self, query: Value, token_value: Option<&str>) -> Result<String> {
         let workgroup = query.get("WorkGroup").and_then(Value::as_str).unwrap_or(PRIMARY).to_string();
-        self.workgroup(&workgroup)?;
         check_len("Name", query.get("Name"), 1, 128)?;
         check_len("Database", query.get("Database"), 1, 255)?;
         check_len("QueryString", query.get("QueryString"), 1, 262_144)?;
         self.store.transaction(|tx| {
+            workgroup_in(tx, &workgroup)?;
             if let Some(t) = token_value {
                 let existing: Option<String> =
                     tx.query_row("SELECT id FROM named_queries WHERE token = ?1", [t], |r| r.get(0)).ok();
@@ -247,15 +253,16 @@ impl Athena {
         description: Option<&str>,
         query_string: &str,
     ) -> Result<()> {
-        let mut query = self.named_query(id)?;
         check_len("Name", Some(&json!(name)), 1, 128)?;
         check_len("QueryString", Some(&json!(query_string)), 1, 262_144)?;
-        query["Name"] = json!(name);
-        query["QueryString"] = json!(query_string);
-        if let Some(d) = description {
-            query["Description"] = json!(d);
-        }
         self.store.transaction(|tx| {
+            let mut query: Value = body(tx, "SELECT body FROM named_queries WHERE id = ?1", [id])?
+                .ok_or_else(|| AthenaError::invalid(format!("NamedQuery {id} was not found")))?;
+            query["Name"] = json!(name);
+            query["QueryString"] = json!(query_string);
+            if let Some(d) = description {
+                query["Description"] = json!(d);
+            }
             tx.execute("UPDATE named_queries SET body = ?2 WHERE id = ?1", params![id, query.to_string()])?;
             Ok(())
         })
@@ -281,7 +288,6 @@ impl Athena {
         description: Option<&str>,
         create: bool,
     ) -> Result<()> {
-        self.workgroup(workgroup)?;
         let valid_name = !name.is_empty()
             && name.len() <= 256
             && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
@@ -291,6 +297,7 @@ impl Athena {
         }
         check_len("QueryStatement", Some(&json!(statement)), 1, 262_144)?;
         self.store.transaction(|tx| {
+            workgroup_in(tx, workgroup)?;
             let exists = body::<Value>(
                 tx,
                 "SELECT body FROM prepared_statements WHERE workgroup = ?1 AND name = ?2",
@@ -388,6 +395,6 @@ fn check_len(member: &str, value: Option<&Value>, min: usize, max: usize) -> Res
 pub fn paged<T>(items: Vec<T>, offset: usize, limit: usize) -> (Vec<T>, Option<String>) {
     let total = items.len();
     let page: Vec<T> = items.into_iter().skip(offset).take(limit).collect();
-    let next = (offset + limit < total).then(|| token(offset + limit));
+    let next = (offset.saturating_add(limit) < total).then(|| token(offset + limit));
     (page, next)
 }

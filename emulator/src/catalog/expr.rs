@@ -72,7 +72,7 @@ impl Filter {
     /// Parses `expression` against `keys`, the table's partition keys.
     pub fn parse(expression: &str, keys: &[Column]) -> Result<Filter> {
         let tokens = tokenize(expression)?;
-        let mut parser = Parser { tokens, pos: 0, keys };
+        let mut parser = Parser { tokens, pos: 0, keys, depth: 0 };
         let filter = parser.or()?;
         match parser.peek() {
             None => Ok(filter),
@@ -356,7 +356,11 @@ struct Parser<'k> {
     tokens: Vec<Token>,
     pos: usize,
     keys: &'k [Column],
+    depth: usize,
 }
+
+/// The deepest nesting of parentheses and NOTs an expression may have (the parser recurses).
+const MAX_DEPTH: usize = 64;
 
 impl Parser<'_> {
     fn peek(&self) -> Option<&Token> {
@@ -405,6 +409,16 @@ impl Parser<'_> {
     }
 
     fn not(&mut self) -> Result<Filter> {
+        self.depth += 1;
+        let result = self.not_inner();
+        self.depth -= 1;
+        result
+    }
+
+    fn not_inner(&mut self) -> Result<Filter> {
+        if self.depth > MAX_DEPTH {
+            return Err(syntax(format!("the expression nests deeper than {MAX_DEPTH} levels")));
+        }
         if self.eat_keyword("NOT") {
             return Ok(Filter::Not(Box::new(self.not()?)));
         }
@@ -625,6 +639,11 @@ mod tests {
         assert!(error("year = 'open").contains("unterminated"));
         assert!(error("month # 1").contains("unexpected '#'"));
         assert!(error("month in (1 2)").contains("IN list"));
+        let deep = format!("{}month = 1{}", "(".repeat(1000), ")".repeat(1000));
+        assert!(error(&deep).contains("nests deeper"));
+        let nots = format!("{}month = 1", "NOT ".repeat(1000));
+        assert!(error(&nots).contains("nests deeper"));
+        assert_eq!(select(&format!("{}month = 1{}", "(".repeat(60), ")".repeat(60))), vec![1]);
     }
 
     #[test]

@@ -102,10 +102,7 @@ impl Catalog {
         v.finish()?;
         self.tx(|tx| {
             let table = require_table(tx, &catalog, &db, &tbl)?;
-            if let Some(values) = values {
-                tx.partition(&catalog, &db, &tbl, values)?
-                    .ok_or_else(|| CatalogError::NotFound(format!("Partition not found: values {values:?}.")))?;
-            }
+            require_partition(tx, &catalog, &db, &tbl, values)?;
             let mut errors = Vec::new();
             for stats in list {
                 if find_column(&table, &stats.column_name).is_none() {
@@ -138,6 +135,7 @@ impl Catalog {
         v.finish()?;
         self.tx(|tx| {
             require_table(tx, &catalog, &db, &tbl)?;
+            require_partition(tx, &catalog, &db, &tbl, values)?;
             let (mut found, mut errors) = (Vec::new(), Vec::new());
             for column in columns {
                 match tx.column_statistics(&catalog, &db, &tbl, values, column)? {
@@ -165,6 +163,7 @@ impl Catalog {
         let (db, tbl) = (validate::name("databaseName", db)?, validate::name("tableName", tbl)?);
         self.tx(|tx| {
             require_table(tx, &catalog, &db, &tbl)?;
+            require_partition(tx, &catalog, &db, &tbl, values)?;
             if !tx.delete_column_statistics(&catalog, &db, &tbl, values, column)? {
                 return Err(CatalogError::NotFound(format!("Statistics for column {column} not found.")));
             }
@@ -326,6 +325,22 @@ impl Catalog {
             _ => Err(bad()),
         }
     }
+}
+
+/// For partition statistics (`values` is Some), the partition must exist.
+fn require_partition(
+    tx: &super::store::Tx<'_>,
+    catalog: &str,
+    db: &str,
+    tbl: &str,
+    values: Option<&[String]>,
+) -> Result<()> {
+    if let Some(values) = values
+        && tx.partition(catalog, db, tbl, values)?.is_none()
+    {
+        return Err(CatalogError::NotFound(format!("Partition not found: values {values:?}.")));
+    }
+    Ok(())
 }
 
 fn partition_key<'t>(table: &'t Table, name: &str) -> Option<&'t Column> {

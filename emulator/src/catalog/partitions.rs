@@ -159,7 +159,7 @@ impl Catalog {
         })
     }
 
-    /// `UpdatePartition` / `BatchUpdatePartition`: replaces partitions (their values may change).
+    /// `UpdatePartition` / `BatchUpdatePartition`: replaces partitions (their values cannot change).
     pub fn update_partitions(
         &self,
         catalog_id: Option<&str>,
@@ -262,10 +262,12 @@ fn check_values(table: &Table, values: &[String]) -> Result<()> {
 fn update_one(tx: &Tx<'_>, catalog: &str, table: &Table, write: &PartitionWrite) -> Result<()> {
     let db = table.database_name.as_deref().unwrap_or_default();
     let old = tx.partition(catalog, db, &table.name, &write.values)?.ok_or_else(|| not_found(&write.values))?;
+    // Glue: "The Values property can't be changed"; delete and recreate the partition instead.
     let values = write.input.values.clone().filter(|v| !v.is_empty()).unwrap_or_else(|| write.values.clone());
-    check_values(table, &values)?;
-    if values != write.values && tx.partition(catalog, db, &table.name, &values)?.is_some() {
-        return Err(CatalogError::AlreadyExists("Partition already exists.".into()));
+    if values != write.values {
+        return Err(CatalogError::invalid(
+            "The values of a partition cannot be changed by an update; delete and recreate the partition.",
+        ));
     }
     let created = old.creation_time.unwrap_or_else(now);
     let partition = partition_from_input(table, catalog, values, write.input.clone(), created);

@@ -83,11 +83,6 @@ impl Store {
         Self::init(conn)
     }
 
-    /// A private in-memory store: the same code path, nothing on disk.
-    pub fn in_memory() -> Result<Self> {
-        Self::init(Connection::open_in_memory()?)
-    }
-
     fn init(conn: Connection) -> Result<Self> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;

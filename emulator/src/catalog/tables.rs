@@ -65,7 +65,9 @@ impl Catalog {
         let limit = page.limit(100);
         let mut items = self.tx(|tx| {
             require_database(tx, &catalog, &db)?;
-            let all = tx.tables(&catalog, &db, &after, usize::MAX >> 1)?;
+            // Without a pattern, read only the page (and one more); with one, filter as we go.
+            let fetch = if pattern.is_none() { limit + 1 } else { usize::MAX >> 1 };
+            let all = tx.tables(&catalog, &db, &after, fetch)?;
             Ok(all
                 .into_iter()
                 .filter(|t| pattern.as_ref().is_none_or(|p| p.is_match(&t.name)))

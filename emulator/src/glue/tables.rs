@@ -78,14 +78,24 @@ pub struct UpdateTableRequest {
     table_input: Option<TableInput>,
     skip_archive: Option<bool>,
     version_id: Option<String>,
+    update_open_table_format_input: Option<Value>,
 }
 
 pub fn update_table(cx: &Ctx<'_>, r: UpdateTableRequest) -> Answer {
-    let update = TableUpdate {
-        input: table_input(r.name, r.table_input)?,
-        version_id: r.version_id,
-        skip_archive: r.skip_archive.unwrap_or(false),
-    };
+    if r.update_open_table_format_input.is_some() {
+        return Err(CatalogError::invalid(
+            "UpdateOpenTableFormatInput (Glue-managed Iceberg updates) is not supported by Lakebox yet; \
+             send the new metadata location in TableInput.Parameters.",
+        ));
+    }
+    // Unlike CreateTable, an update needs the whole new definition: a bare Name would wipe it.
+    let input = r.table_input.ok_or_else(|| CatalogError::invalid("TableInput is required."))?;
+    if let Some(name) = &r.name
+        && !name.eq_ignore_ascii_case(&input.name)
+    {
+        return Err(CatalogError::invalid("Name and TableInput.Name must name the same table."));
+    }
+    let update = TableUpdate { input, version_id: r.version_id, skip_archive: r.skip_archive.unwrap_or(false) };
     cx.catalog.update_table(r.catalog_id.as_deref(), &r.database_name, update)?;
     ok(json!({}))
 }

@@ -5,8 +5,8 @@ use axum::response::{IntoResponse, Response};
 
 /// An error as an AWS JSON 1.1 service sends it.
 ///
-/// Handlers never pick a status code: the service error enums (`GlueError`, ...) convert into this,
-/// and this type alone writes the response.
+/// Handlers never pick a status code: each service maps its domain errors (`CatalogError`,
+/// `AthenaError`) into this once, and this type alone writes the response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsError {
     /// The short error code, e.g. `EntityNotFoundException`.

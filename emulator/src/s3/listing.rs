@@ -35,7 +35,7 @@ pub(super) async fn list_page(
     let mut count = 0;
     for info in all {
         if let Some(after) = after
-            && (info.key.as_str() <= after || (after_is_prefix(after, delimiter) && info.key.starts_with(after)))
+            && (info.key.as_str() <= after || (after_is_group(after, prefix, delimiter) && info.key.starts_with(after)))
         {
             continue;
         }
@@ -66,8 +66,12 @@ pub(super) async fn list_page(
     Ok(listed)
 }
 
-fn after_is_prefix(after: &str, delimiter: Option<&str>) -> bool {
-    delimiter.is_some_and(|d| !d.is_empty() && after.ends_with(d))
+/// Whether a continuation point is a rolled-up common prefix (the delimiter's first occurrence
+/// after `prefix` ends it) rather than an object, such as a directory marker `a/`, that happens to
+/// end with the delimiter.
+fn after_is_group(after: &str, prefix: &str, delimiter: Option<&str>) -> bool {
+    let Some(d) = delimiter.filter(|d| !d.is_empty()) else { return false };
+    after.strip_prefix(prefix).and_then(|rest| rest.find(d).map(|i| i + d.len() == rest.len())) == Some(true)
 }
 
 /// `encoding-type=url`: keys and prefixes percent-encoded (all but unreserved characters and `/`).

@@ -46,6 +46,9 @@ impl LakeboxS3 {
         let input = req.input;
         self.require_bucket(&input.bucket).await?;
         self.store.object_path(&input.bucket, &input.key).map_err(key_error)?;
+        if input.key.ends_with('/') {
+            return Err(super::objects::marker_with_data());
+        }
         let meta = io::meta_from_input!(input);
         let checksum_algorithm = input.checksum_algorithm.map(|a| a.as_str().to_ascii_uppercase());
         let upload = Upload {
@@ -96,6 +99,10 @@ impl LakeboxS3 {
         };
         if let Err(e) = self.store.commit_part(&upload.upload_id, &written.temp, &part).await {
             let _ = tokio::fs::remove_file(&written.temp).await;
+            // The upload was aborted or completed while this part was arriving.
+            if e.kind() == std::io::ErrorKind::NotFound {
+                return Err(s3_error!(NoSuchUpload, "The specified upload does not exist."));
+            }
             return Err(internal(e));
         }
         let [crc32, crc32c, crc64nvme, sha1, sha256] = io::checksum_fields(&part.checksums);
@@ -223,12 +230,17 @@ impl LakeboxS3 {
             .map_err(internal)?
             .into_iter()
             .filter(|u| u.key.starts_with(&prefix))
-            .filter(|u| {
-                key_marker.is_empty()
-                    || u.key > key_marker
-                    || (u.key == key_marker && id_marker.as_ref().is_some_and(|m| u.upload_id > *m))
-            })
             .collect();
+        // Resume after the (key-marker, upload-id-marker) upload in listing order; with only a key
+        // marker (or an unknown id), after every upload of that key.
+        if !key_marker.is_empty() {
+            let start = id_marker
+                .as_ref()
+                .and_then(|id| candidates.iter().position(|u| u.key == key_marker && u.upload_id == *id))
+                .map(|i| i + 1)
+                .unwrap_or_else(|| candidates.partition_point(|u| u.key <= key_marker));
+            candidates.drain(..start);
+        }
         let truncated = candidates.len() > max;
         candidates.truncate(max);
         let (next_key, next_id) = match (truncated, candidates.last()) {
@@ -312,7 +324,17 @@ impl LakeboxS3 {
         meta.etag = format!("{}-{}", hex::encode(s3s::crypto::Md5::checksum(&digests)), chosen.len());
         meta.parts = Some(chosen.len() as u32);
         meta.checksums = Default::default();
-        let info = match self.store.commit(&input.bucket, &input.key, &temp, &meta).await {
+        let guard = self.store.lock().await;
+        let existing = self.store.head(&input.bucket, &input.key).await.map_err(internal)?;
+        if let Err(e) =
+            io::check_write_preconditions(existing.as_ref(), input.if_match.as_ref(), input.if_none_match.as_ref())
+        {
+            let _ = tokio::fs::remove_file(&temp).await;
+            return Err(e);
+        }
+        let committed = self.store.commit(&input.bucket, &input.key, &temp, &meta).await;
+        drop(guard);
+        let info = match committed {
             Ok(info) => info,
             Err(e) => {
                 let _ = tokio::fs::remove_file(&temp).await;

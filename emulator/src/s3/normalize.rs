@@ -204,6 +204,12 @@ where
                     (input, buf, State::Done, found, trailers, eof),
                 ));
             }
+            if matches!(state, State::Header | State::Trailers) && buf.len() > MAX_LINE {
+                return Some((
+                    Err(ChunkedError("chunk header or trailer line too long").into()),
+                    (input, buf, State::Done, found, trailers, eof),
+                ));
+            }
             match input.next().await {
                 Some(Ok(bytes)) => buf.extend_from_slice(&bytes),
                 Some(Err(e)) => return Some((Err(e.into()), (input, buf, State::Done, found, trailers, eof))),
@@ -212,6 +218,10 @@ where
         }
     })
 }
+
+/// The longest chunk-header or trailer line accepted; a longer one is a malformed body, not
+/// something to buffer without end.
+const MAX_LINE: usize = 16 * 1024;
 
 /// Takes one CRLF-terminated line (without the CRLF) off the front of `buf`, if complete.
 fn take_line(buf: &mut BytesMut) -> Option<String> {
@@ -259,5 +269,8 @@ mod tests {
         assert!(data.unwrap_err().contains("bad chunk size"));
         let (data, _) = decode(vec![b"5\r\nab"]).await;
         assert!(data.unwrap_err().contains("ended inside"));
+        let long: &'static [u8] = Box::leak(vec![b'a'; 40_000].into_boxed_slice());
+        let (data, _) = decode(vec![long, long]).await;
+        assert!(data.unwrap_err().contains("too long"));
     }
 }

@@ -12,6 +12,15 @@ pub(super) fn key_error(e: KeyError) -> S3Error {
     s3_error!(InvalidArgument, "{e}")
 }
 
+/// A key ending in `/` is a directory marker: Lakebox stores it as a directory, which holds no bytes.
+pub(super) fn marker_with_data() -> S3Error {
+    s3_error!(
+        InvalidArgument,
+        "Lakebox stores keys ending in '/' as directories (folder markers), which cannot hold data; \
+         only an empty object can be written to such a key"
+    )
+}
+
 /// How a failed commit is reported: a key/file collision is the client's, the rest is ours.
 pub(super) fn commit_error(e: std::io::Error) -> S3Error {
     match e.kind() {
@@ -84,10 +93,26 @@ impl LakeboxS3 {
             trailers,
         );
         let written = io::write_body(&self.store, input.body, &expected).await?;
+        if input.key.ends_with('/') && written.size > 0 {
+            let _ = tokio::fs::remove_file(&written.temp).await;
+            return Err(marker_with_data());
+        }
         let mut meta = io::meta_from_input!(input);
         meta.etag = written.etag();
         meta.checksums = written.checksums.clone();
-        let info = match self.store.commit(&input.bucket, &input.key, &written.temp, &meta).await {
+        // The preconditions again, now atomically with the commit: of concurrent conditional
+        // writers, exactly one wins.
+        let guard = self.store.lock().await;
+        let existing = self.store.head(&input.bucket, &input.key).await.map_err(internal)?;
+        if let Err(e) =
+            io::check_write_preconditions(existing.as_ref(), input.if_match.as_ref(), input.if_none_match.as_ref())
+        {
+            let _ = tokio::fs::remove_file(&written.temp).await;
+            return Err(e);
+        }
+        let committed = self.store.commit(&input.bucket, &input.key, &written.temp, &meta).await;
+        drop(guard);
+        let info = match committed {
             Ok(info) => info,
             Err(e) => {
                 let _ = tokio::fs::remove_file(&written.temp).await;
@@ -177,6 +202,7 @@ impl LakeboxS3 {
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let input = req.input;
         self.require_bucket(&input.bucket).await?;
+        let _guard = self.store.lock().await;
         if let Some(condition) = &input.if_match {
             let existing = self.store.head(&input.bucket, &input.key).await.map_err(internal)?;
             io::check_write_preconditions(existing.as_ref(), Some(condition), None)?;
@@ -196,6 +222,7 @@ impl LakeboxS3 {
         }
         let quiet = input.delete.quiet.unwrap_or(false);
         let (mut deleted, mut errors) = (Vec::new(), Vec::new());
+        let _guard = self.store.lock().await;
         for object in input.delete.objects {
             match self.store.delete(&input.bucket, &object.key).await {
                 Ok(()) if !quiet => deleted.push(DeletedObject { key: Some(object.key), ..Default::default() }),
@@ -241,16 +268,24 @@ impl LakeboxS3 {
                  object's metadata, storage class, website redirect location or encryption attributes."
             ));
         }
+        if input.key.ends_with('/') && source.size > 0 {
+            return Err(marker_with_data());
+        }
         let src_path = self.store.object_path(&src_bucket, &src_key).map_err(key_error)?;
         let temp = self.store.temp_path();
-        if !source.key.ends_with('/') {
+        if source.key.ends_with('/') {
+            tokio::fs::write(&temp, b"").await.map_err(internal)?;
+        } else {
             tokio::fs::copy(&src_path, &temp).await.map_err(internal)?;
         }
         let mut meta = if replace { io::meta_from_input!(input) } else { source.meta.clone() };
         meta.etag = source.meta.etag.clone();
         meta.checksums = source.meta.checksums.clone();
         meta.parts = source.meta.parts;
-        let info = match self.store.commit(&input.bucket, &input.key, &temp, &meta).await {
+        let guard = self.store.lock().await;
+        let committed = self.store.commit(&input.bucket, &input.key, &temp, &meta).await;
+        drop(guard);
+        let info = match committed {
             Ok(info) => info,
             Err(e) => {
                 let _ = tokio::fs::remove_file(&temp).await;

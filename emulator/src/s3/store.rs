@@ -87,6 +87,10 @@ pub struct ObjectStore {
     root: PathBuf,
     db: Mutex<Connection>,
     tmp_counter: AtomicU64,
+    /// Serializes the short critical sections that change which objects exist (commit, delete,
+    /// bucket deletion), so a conditional write's re-check and its rename are one step, a file and
+    /// its metadata row always change together, and no commit races a directory being removed.
+    commits: tokio::sync::Mutex<()>,
 }
 
 fn now_secs() -> f64 {
@@ -120,7 +124,12 @@ impl ObjectStore {
                  upload_id TEXT NOT NULL, number INTEGER NOT NULL, body TEXT NOT NULL,
                  PRIMARY KEY (upload_id, number));",
         )?;
-        Ok(Self { root: root.to_path_buf(), db: Mutex::new(conn), tmp_counter: AtomicU64::new(0) })
+        Ok(Self {
+            root: root.to_path_buf(),
+            db: Mutex::new(conn),
+            tmp_counter: AtomicU64::new(0),
+            commits: tokio::sync::Mutex::new(()),
+        })
     }
 
     /// The directory objects live in (`<root>/<bucket>/<key>`).
@@ -130,6 +139,12 @@ impl ObjectStore {
 
     fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Holds off every other commit, delete and bucket deletion while the guard lives. Callers
+    /// re-check their preconditions under it, then commit.
+    pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.commits.lock().await
     }
 
     /// A fresh path for a file being written.
@@ -193,14 +208,21 @@ impl ObjectStore {
         Ok(out)
     }
 
-    /// Deletes an empty bucket. `Ok(false)` when it still holds objects or uploads.
+    /// Deletes an empty bucket. `Ok(false)` when it still holds objects (directory markers
+    /// included) or uploads.
     pub async fn delete_bucket(&self, bucket: &str) -> io::Result<bool> {
+        let _guard = self.lock().await;
         let dir = self.bucket_dir(bucket);
-        let has_uploads: bool = self
+        let (has_uploads, has_markers): (bool, bool) = self
             .db()
-            .query_row("SELECT EXISTS (SELECT 1 FROM uploads WHERE bucket = ?1)", [bucket], |r| r.get(0))
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM uploads WHERE bucket = ?1),
+                        EXISTS (SELECT 1 FROM objects WHERE bucket = ?1 AND key LIKE '%/')",
+                [bucket],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .map_err(io::Error::other)?;
-        if has_uploads || contains_files(&dir)? {
+        if has_uploads || has_markers || contains_files(&dir)? {
             return Ok(false);
         }
         tokio::fs::remove_dir_all(&dir).await?;
@@ -230,6 +252,7 @@ impl ObjectStore {
 
     /// Moves a finished temporary file into place as an object and records its metadata.
     /// For a "directory marker" key (ending in `/`) the directory is created instead.
+    /// Call it holding [`ObjectStore::lock`].
     pub async fn commit(&self, bucket: &str, key: &str, temp: &Path, meta: &ObjectMeta) -> io::Result<ObjectInfo> {
         let path = self.object_path(bucket, key).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let file_meta = if key.ends_with('/') {
@@ -306,6 +329,17 @@ impl ObjectStore {
     ) -> io::Result<ObjectMeta> {
         let path = path.to_path_buf();
         let etag = tokio::task::spawn_blocking(move || md5_file(&path)).await.map_err(io::Error::other)??;
+        self.remember_foreign(bucket, key, size, modified, etag)
+    }
+
+    fn remember_foreign(
+        &self,
+        bucket: &str,
+        key: &str,
+        size: u64,
+        modified: SystemTime,
+        etag: String,
+    ) -> io::Result<ObjectMeta> {
         let meta = ObjectMeta { etag, ..Default::default() };
         self.db()
             .execute(
@@ -316,7 +350,8 @@ impl ObjectStore {
         Ok(meta)
     }
 
-    /// Deletes an object (a missing one is not an error, as in S3), and the directories it leaves empty.
+    /// Deletes an object (a missing one is not an error, as in S3), and the directories it leaves
+    /// empty. Call it holding [`ObjectStore::lock`].
     pub async fn delete(&self, bucket: &str, key: &str) -> io::Result<()> {
         let Ok(path) = self.object_path(bucket, key) else { return Ok(()) };
         let removed = if key.ends_with('/') {
@@ -360,12 +395,14 @@ impl ObjectStore {
     }
 
     /// Every object of a bucket whose key starts with `prefix`, sorted by key (byte order, as S3).
-    /// One directory walk and one index query, whatever the number of objects.
-    pub async fn list(&self, bucket: &str, prefix: &str) -> io::Result<Vec<ObjectInfo>> {
-        let root = self.bucket_dir(bucket);
-        let prefix_owned = prefix.to_string();
-        let files =
-            tokio::task::spawn_blocking(move || walk(&root, &prefix_owned)).await.map_err(io::Error::other)??;
+    /// One directory walk and one index query, on a blocking thread, whatever the number of objects.
+    pub async fn list(self: &std::sync::Arc<Self>, bucket: &str, prefix: &str) -> io::Result<Vec<ObjectInfo>> {
+        let (this, bucket, prefix) = (self.clone(), bucket.to_string(), prefix.to_string());
+        tokio::task::spawn_blocking(move || this.list_blocking(&bucket, &prefix)).await.map_err(io::Error::other)?
+    }
+
+    fn list_blocking(&self, bucket: &str, prefix: &str) -> io::Result<Vec<ObjectInfo>> {
+        let files = walk(&self.bucket_dir(bucket), prefix)?;
         let mut rows: std::collections::HashMap<String, (i64, i64, ObjectMeta)> = {
             let db = self.db();
             let mut stmt = db
@@ -392,7 +429,7 @@ impl ObjectStore {
                 _ => {
                     let path =
                         self.object_path(bucket, &key).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-                    self.describe_foreign_file(bucket, &key, &path, size, modified).await?
+                    self.remember_foreign(bucket, &key, size, modified, md5_file(&path)?)?
                 }
             };
             out.push(ObjectInfo { key, size, modified, meta });

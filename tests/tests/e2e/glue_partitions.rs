@@ -209,7 +209,7 @@ async fn batch_limits_and_per_entry_errors() {
 }
 
 #[tokio::test]
-async fn updates_move_locations_and_values() {
+async fn updates_move_locations_but_not_values() {
     let (_lakebox, glue) = fixture().await;
     let moved = PartitionInput::builder()
         .set_values(Some(values("eu", 1)))
@@ -235,10 +235,19 @@ async fn updates_move_locations_and_values() {
     assert_eq!(sd.location(), Some("s3://elsewhere/eu1/"));
     assert_eq!(sd.columns().len(), 2, "omitted parts are still inherited");
 
+    // Glue: "The Values property can't be changed" by an update.
     let renamed = PartitionInput::builder().set_values(Some(values("eu", 13))).build();
     let entry = BatchUpdatePartitionRequestEntry::builder()
         .set_partition_value_list(Some(values("eu", 2)))
         .partition_input(renamed)
+        .build()
+        .unwrap();
+    let relocated = PartitionInput::builder()
+        .storage_descriptor(StorageDescriptor::builder().location("s3://elsewhere/eu3/").build())
+        .build();
+    let fine = BatchUpdatePartitionRequestEntry::builder()
+        .set_partition_value_list(Some(values("eu", 3)))
+        .partition_input(relocated)
         .build()
         .unwrap();
     let ghost = BatchUpdatePartitionRequestEntry::builder()
@@ -252,11 +261,25 @@ async fn updates_move_locations_and_values() {
         .table_name("t")
         .entries(entry)
         .entries(ghost)
+        .entries(fine)
         .send()
         .await
         .unwrap();
-    assert_eq!(result.errors().len(), 1);
-    assert_eq!(result.errors()[0].partition_value_list(), values("zz", 2));
-    assert_eq!(select(&glue, "region = 'eu' and month > 12").await, [("eu".to_string(), 13)].into());
-    assert!(select(&glue, "region = 'eu' and month = 2").await.is_empty());
+    let failed: Vec<(Vec<String>, &str)> = result
+        .errors()
+        .iter()
+        .map(|e| (e.partition_value_list().to_vec(), e.error_detail().unwrap().error_code().unwrap()))
+        .collect();
+    assert_eq!(failed, [(values("eu", 2), "InvalidInputException"), (values("zz", 2), "EntityNotFoundException")]);
+    assert!(select(&glue, "region = 'eu' and month > 12").await.is_empty());
+    assert_eq!(select(&glue, "region = 'eu' and month = 2").await, [("eu".to_string(), 2)].into());
+    let p = glue
+        .get_partition()
+        .database_name("db")
+        .table_name("t")
+        .set_partition_values(Some(values("eu", 3)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(p.partition().unwrap().storage_descriptor().unwrap().location(), Some("s3://elsewhere/eu3/"));
 }
