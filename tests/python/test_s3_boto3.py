@@ -1493,3 +1493,23 @@ def test_list_multipart_uploads_pages_every_upload_once(s3, bucket):
     assert sorted(seen) == sorted(created) and len(seen) == 5
     for upload_id in created:
         s3.abort_multipart_upload(Bucket=bucket, Key="same-key", UploadId=upload_id)
+
+
+def test_virtual_host_style_addressing(s3, bucket, lakebox_endpoint):
+    """`http://<bucket>.localhost:<port>/<key>` names the bucket in the Host header (virtual-hosted
+    style, what SDKs send with addressing_style=virtual). The request goes to 127.0.0.1 with that
+    Host header, since not every resolver maps *.localhost to the loopback address."""
+    s3.put_object(Bucket=bucket, Key="dir/file.txt", Body=b"virtual")
+    port = urllib.parse.urlparse(lakebox_endpoint).port
+    for path, expected in [("/dir/file.txt", b"virtual")]:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}", headers={"Host": f"{bucket}.localhost:{port}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.read() == expected
+    listing = urllib.request.Request(
+        f"http://127.0.0.1:{port}/?list-type=2", headers={"Host": f"{bucket}.localhost:{port}"}
+    )
+    with urllib.request.urlopen(listing, timeout=10) as response:
+        body = response.read().decode()
+    assert "<Key>dir/file.txt</Key>" in body and f"<Name>{bucket}</Name>" in body
