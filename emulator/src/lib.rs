@@ -7,6 +7,7 @@ pub mod athena;
 pub mod catalog;
 pub mod glue;
 pub mod protocol;
+pub mod query;
 pub mod s3;
 pub mod server;
 pub mod storage;
@@ -142,14 +143,15 @@ impl LakeboxBuilder {
             }
         };
         let catalog = Arc::new(Catalog::new(store, self.account_id.clone()));
-        let athena = athena::Athena::open(&dir.join(ATHENA_FILE), catalog.clone())
+        let storage = Arc::new(storage::Storage::new(backend, self.file_roots.clone()));
+        let athena = athena::Athena::open(&dir.join(ATHENA_FILE), catalog.clone(), storage.clone())
             .map_err(|e| anyhow::anyhow!("opening the Athena store in {}: {e}", dir.display()))?;
         Ok(Arc::new(AppState {
             catalog,
-            athena,
+            athena: Arc::new(athena),
             s3: objects.clone().map(s3::service),
             objects,
-            storage: storage::Storage::new(backend, self.file_roots.clone()),
+            storage,
             _temporary: temporary,
         }))
     }

@@ -74,7 +74,7 @@ struct TaxiArgs {
     /// Most rows in one file.
     #[arg(long, default_value_t = 1_000_000)]
     rows_per_file: usize,
-    /// Destination, s3://bucket/prefix (the bucket must exist).
+    /// Destination: s3://bucket/prefix (the bucket must exist), or file:///dir to write local files.
     #[arg(long)]
     to: String,
     /// Register a Glue table (and its partitions) named database.table over the files.
@@ -100,14 +100,23 @@ enum LayoutArg {
 }
 
 async fn load_taxi(args: TaxiArgs) -> anyhow::Result<()> {
-    use lakebox_fixtures::write::{Format, Layout};
     let start = args
         .start
         .split_once('-')
         .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok().filter(|m| (1..=12).contains(m))?)))
         .ok_or_else(|| anyhow::anyhow!("--start wants YYYY-MM, got '{}'", args.start))?;
+    if let Some(dir) = args.to.strip_prefix("file://") {
+        if args.register.is_some() {
+            anyhow::bail!("--register needs an s3:// destination");
+        }
+        let options = taxi_options(&args, start, false);
+        let report = lakebox_fixtures::load::write_local(&options, std::path::Path::new(dir))?;
+        println!("wrote {} rows in {} files ({} bytes) to {}", report.rows, report.files, report.bytes, args.to);
+        return Ok(());
+    }
     let endpoint = args
         .endpoint
+        .clone()
         .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
         .unwrap_or_else(|| "http://127.0.0.1:4566".into());
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(&endpoint);
@@ -122,7 +131,24 @@ async fn load_taxi(args: TaxiArgs) -> anyhow::Result<()> {
     let sdk = loader.load().await;
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
     let glue = aws_sdk_glue::Client::new(&sdk);
-    let options = lakebox_fixtures::load::LoadOptions {
+    let options = taxi_options(&args, start, std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let report = lakebox_fixtures::load::load_taxi(&s3, &glue, &options).await?;
+    println!(
+        "wrote {} rows in {} files ({} bytes) to {}{}",
+        report.rows,
+        report.files,
+        report.bytes,
+        args.to,
+        args.register
+            .map(|t| format!(", registered as {t} with {} partitions", report.partitions.len()))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn taxi_options(args: &TaxiArgs, start: (i32, u32), progress: bool) -> lakebox_fixtures::load::LoadOptions {
+    use lakebox_fixtures::write::{Format, Layout};
+    lakebox_fixtures::load::LoadOptions {
         config: lakebox_fixtures::TaxiConfig { rows: args.rows, seed: args.seed, start, months: args.months },
         format: match args.format {
             FormatArg::Parquet => Format::Parquet,
@@ -137,20 +163,8 @@ async fn load_taxi(args: TaxiArgs) -> anyhow::Result<()> {
         rows_per_file: args.rows_per_file,
         destination: args.to.clone(),
         register: args.register.clone(),
-        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
-    };
-    let report = lakebox_fixtures::load::load_taxi(&s3, &glue, &options).await?;
-    println!(
-        "wrote {} rows in {} files ({} bytes) to {}{}",
-        report.rows,
-        report.files,
-        report.bytes,
-        args.to,
-        args.register
-            .map(|t| format!(", registered as {t} with {} partitions", report.partitions.len()))
-            .unwrap_or_default()
-    );
-    Ok(())
+        progress,
+    }
 }
 
 #[tokio::main]

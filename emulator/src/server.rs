@@ -19,12 +19,12 @@ pub const MAX_JSON_BODY: usize = 10 * 1024 * 1024;
 /// What every handler shares.
 pub struct AppState {
     pub catalog: Arc<Catalog>,
-    pub athena: crate::athena::Athena,
+    pub athena: Arc<crate::athena::Athena>,
     /// The S3 protocol service over `objects` (None in external-storage mode).
     pub s3: Option<s3s::service::S3Service>,
     pub objects: Option<Arc<crate::s3::store::ObjectStore>>,
     /// Where table data and query results are read and written.
-    pub storage: crate::storage::Storage,
+    pub storage: Arc<crate::storage::Storage>,
     /// The data dir when none was given (removed on drop).
     pub _temporary: Option<tempfile::TempDir>,
 }
@@ -88,6 +88,7 @@ async fn aws_json(state: Arc<AppState>, request: Request, service: &str, operati
             code: "RequestEntityTooLargeException",
             message: format!("The request body is larger than {MAX_JSON_BODY} bytes."),
             status: StatusCode::PAYLOAD_TOO_LARGE,
+            athena_code: None,
         }),
         Ok(body) => run(state, cx, service, operation, body).await,
     };
@@ -117,9 +118,14 @@ async fn run(
     let request_id = cx.request_id.clone();
     let service_is_athena = service == "AmazonAthena";
     let (service, operation) = (service.to_string(), operation.to_string());
+    if service_is_athena {
+        return crate::athena::handle(state.athena.clone(), cx, operation, body).await.map(|reply| match reply {
+            Reply::Json(value) => strip_nulls(value).to_string(),
+            Reply::Raw(text) => text,
+        });
+    }
     let task = tokio::task::spawn_blocking(move || match service.as_str() {
         "AWSGlue" => crate::glue::dispatch(&state.catalog, &cx, &operation, &body),
-        "AmazonAthena" => crate::athena::dispatch(&state.athena, &cx, &operation, &body),
         other => Err(AwsError::client(
             "UnknownOperationException",
             format!("Lakebox does not serve the AWS service behind X-Amz-Target prefix '{other}'"),

@@ -42,6 +42,9 @@ pub enum StorageError {
 pub struct Location {
     pub store: Arc<dyn ObjectStore>,
     pub path: object_store::path::Path,
+    /// A URL naming `store` (`s3://bucket`, `lakebox-file://rootN`): the same for every
+    /// location in the same store, as DataFusion's object store registry keys stores.
+    pub store_url: String,
 }
 
 /// The storage layer of one Lakebox.
@@ -75,7 +78,7 @@ impl Storage {
             return Err(invalid());
         }
         let path = object_store::path::Path::parse(key.trim_end_matches('/')).map_err(|_| invalid())?;
-        Ok(Location { store: self.bucket(bucket)?, path })
+        Ok(Location { store: self.bucket(bucket)?, path, store_url: format!("s3://{bucket}") })
     }
 
     fn resolve_file(&self, url: &str, path: &str) -> Result<Location, StorageError> {
@@ -83,15 +86,16 @@ impl Storage {
         if !requested.is_absolute() || requested.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
             return Err(StorageError::InvalidLocation(url.to_string()));
         }
-        let root = self
+        let (index, root) = self
             .file_roots
             .iter()
-            .find(|root| requested.starts_with(root))
+            .enumerate()
+            .find(|(_, root)| requested.starts_with(root))
             .ok_or_else(|| StorageError::FileNotAllowed(url.to_string()))?;
         let rel = requested.strip_prefix(root).unwrap_or(requested).to_string_lossy().to_string();
         let store: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(root)?);
         let path = object_store::path::Path::parse(rel).map_err(|_| StorageError::InvalidLocation(url.to_string()))?;
-        Ok(Location { store, path })
+        Ok(Location { store, path, store_url: format!("lakebox-file://root{index}") })
     }
 
     /// The store of one bucket (built once, then shared).

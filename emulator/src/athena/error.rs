@@ -6,9 +6,13 @@ use crate::catalog::CatalogError;
 /// What can go wrong in an Athena operation.
 #[derive(Debug, thiserror::Error)]
 pub enum AthenaError {
-    /// `InvalidRequestException`: bad input, or a named resource that does not exist.
+    /// `InvalidRequestException`: bad input, or a named resource that does not exist
+    /// (`AthenaErrorCode` `INVALID_INPUT`).
     #[error("{0}")]
     InvalidRequest(String),
+    /// `InvalidRequestException` with another `AthenaErrorCode` (`MALFORMED_QUERY`, ...).
+    #[error("{message}")]
+    Request { code: &'static str, message: String },
     /// `MetadataException`: the data catalog could not answer (e.g. no such database).
     #[error("{0}")]
     Metadata(String),
@@ -24,11 +28,25 @@ impl AthenaError {
     /// The AWS error code.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::InvalidRequest(_) => "InvalidRequestException",
+            Self::InvalidRequest(_) | Self::Request { .. } => "InvalidRequestException",
             Self::Metadata(_) => "MetadataException",
             Self::ResourceNotFound(_) => "ResourceNotFoundException",
             Self::Internal(_) => "InternalServerException",
         }
+    }
+
+    /// The `AthenaErrorCode` of an `InvalidRequestException`.
+    pub fn athena_code(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidRequest(_) => Some("INVALID_INPUT"),
+            Self::Request { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// An `InvalidRequestException` with this `AthenaErrorCode`.
+    pub fn request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Request { code, message: message.into() }
     }
 
     /// Shorthand for `InvalidRequestException`.

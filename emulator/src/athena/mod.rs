@@ -1,10 +1,10 @@
-//! Amazon Athena: `AmazonAthena.<Operation>` requests. Today: workgroups, named queries, prepared
-//! statements, data catalogs and the metadata operations over the shared Glue catalog. Query
-//! execution (SQL on DataFusion) is the next milestone; until then `StartQueryExecution` and the
-//! other execution operations answer `UnknownOperationException` (docs/COMPATIBILITY.md).
+//! Amazon Athena: `AmazonAthena.<Operation>` requests: query executions (run by the query
+//! engine, `crate::query`), workgroups, named queries, prepared statements, data catalogs and
+//! the metadata operations over the shared Glue catalog.
 
 mod catalogs;
 pub mod error;
+pub mod executions;
 mod store;
 mod workgroups;
 
@@ -19,24 +19,44 @@ use error::Result;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use store::AthenaStore;
 
-/// Athena's state and the catalog it reads.
+/// Athena's state, the catalog it reads and the engine that runs its queries.
 pub struct Athena {
     store: AthenaStore,
     catalog: Arc<Catalog>,
+    engine: crate::query::Engine,
+    /// The tasks of queued and running executions, by id (for `StopQueryExecution`).
+    running: Mutex<HashMap<String, tokio::task::AbortHandle>>,
+    /// Faults tests asked for (`/_lakebox/faults`).
+    pub faults: executions::Faults,
 }
 
 impl Athena {
-    /// Athena over `catalog`, with its own state in the SQLite file at `path`.
-    pub fn open(path: &Path, catalog: Arc<Catalog>) -> Result<Self> {
-        Ok(Self { store: AthenaStore::open(path)?, catalog })
+    /// Athena over `catalog` and `storage`, with its own state in the SQLite file at `path`.
+    /// Executions a previous process left unfinished are marked FAILED.
+    pub fn open(path: &Path, catalog: Arc<Catalog>, storage: Arc<crate::storage::Storage>) -> Result<Self> {
+        let athena = Self {
+            store: AthenaStore::open(path)?,
+            engine: crate::query::Engine::new(catalog.clone(), storage),
+            catalog,
+            running: Mutex::default(),
+            faults: executions::Faults::default(),
+        };
+        athena.fail_interrupted()?;
+        Ok(athena)
     }
 
-    /// Deletes every workgroup, named query and prepared statement (`primary` comes back on first use).
+    /// Deletes every workgroup, named query, prepared statement and execution (`primary`
+    /// comes back on first use), after stopping the running queries.
     pub fn reset(&self) -> Result<()> {
+        for (_, task) in self.running.lock().unwrap_or_else(|p| p.into_inner()).drain() {
+            task.abort();
+        }
+        self.faults.clear();
         self.store.reset()
     }
 }
@@ -65,6 +85,56 @@ fn token(offset: usize) -> String {
 }
 
 type Answer = Result<Value>;
+
+/// Runs one Athena operation: the query operations here (they start tasks and read result
+/// files), the others on a blocking thread.
+pub async fn handle(athena: Arc<Athena>, request: RequestContext, operation: String, body: bytes::Bytes) -> Result<Reply, AwsError> {
+    match operation.as_str() {
+        "StartQueryExecution" => {
+            let input: executions::StartInput = decode_json(&body)?;
+            respond(&request, athena.start_query_execution(input).await)
+        }
+        "GetQueryResults" => {
+            let input: GetQueryResultsInput = decode_json(&body)?;
+            let a = athena.clone();
+            let id = input.query_execution_id.clone();
+            let execution = tokio::task::spawn_blocking(move || a.query_execution(&id))
+                .await
+                .map_err(|e| AthenaError::Internal(e.to_string()));
+            let answer = match execution {
+                Ok(Ok(e)) => athena.query_results(e, input.next_token.as_deref(), input.max_results).await,
+                Ok(Err(e)) | Err(e) => Err(e),
+            };
+            respond(&request, answer)
+        }
+        _ => {
+            let task = tokio::task::spawn_blocking(move || dispatch(&athena, &request, &operation, &body));
+            task.await.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "Athena handler panicked");
+                Err(AwsError::internal("InternalServerException", "unknown"))
+            })
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetQueryResultsInput {
+    query_execution_id: String,
+    next_token: Option<String>,
+    max_results: Option<i64>,
+}
+
+fn respond(request: &RequestContext, answer: Answer) -> Result<Reply, AwsError> {
+    match answer {
+        Ok(value) => Ok(Reply::Json(value)),
+        Err(AthenaError::Internal(detail)) => {
+            tracing::error!(request_id = request.request_id, detail, "Athena request failed");
+            Err(AwsError::internal("InternalServerException", &request.request_id))
+        }
+        Err(e) => Err(AwsError::client(e.code(), e.to_string()).with_athena_code(e.athena_code())),
+    }
+}
 
 /// Runs one Athena operation. Blocking: call it from a blocking task.
 pub fn dispatch(athena: &Athena, request: &RequestContext, operation: &str, body: &[u8]) -> Result<Reply, AwsError> {
@@ -99,6 +169,11 @@ pub fn dispatch(athena: &Athena, request: &RequestContext, operation: &str, body
         "GetDatabase" => get_database,
         "ListTableMetadata" => list_table_metadata,
         "GetTableMetadata" => get_table_metadata,
+        "GetQueryExecution" => get_query_execution,
+        "BatchGetQueryExecution" => batch_get_query_execution,
+        "StopQueryExecution" => stop_query_execution,
+        "ListQueryExecutions" => list_query_executions,
+        "GetQueryRuntimeStatistics" => get_query_runtime_statistics,
     }
 }
 
@@ -109,14 +184,77 @@ fn call<R: DeserializeOwned>(
     handler: fn(&Athena, R) -> Answer,
 ) -> Result<Reply, AwsError> {
     let input: R = decode_json(body)?;
-    match handler(athena, input) {
-        Ok(value) => Ok(Reply::Json(value)),
-        Err(AthenaError::Internal(detail)) => {
-            tracing::error!(request_id = request.request_id, detail, "Athena request failed");
-            Err(AwsError::internal("InternalServerException", &request.request_id))
-        }
-        Err(e) => Err(AwsError::client(e.code(), e.to_string())),
+    respond(request, handler(athena, input))
+}
+
+// ---- query executions ----
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct QueryExecutionIdInput {
+    query_execution_id: String,
+}
+
+fn get_query_execution(a: &Athena, r: QueryExecutionIdInput) -> Answer {
+    Ok(json!({ "QueryExecution": a.query_execution(&r.query_execution_id)?.to_wire() }))
+}
+
+fn stop_query_execution(a: &Athena, r: QueryExecutionIdInput) -> Answer {
+    a.stop_query_execution(&r.query_execution_id)?;
+    Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct BatchGetQueryExecutionInput {
+    query_execution_ids: Vec<String>,
+}
+
+fn batch_get_query_execution(a: &Athena, r: BatchGetQueryExecutionInput) -> Answer {
+    if r.query_execution_ids.is_empty() || r.query_execution_ids.len() > 50 {
+        return Err(AthenaError::invalid(format!(
+            "1 validation error detected: Value at 'queryExecutionIds' failed to satisfy constraint: Member must have length {}",
+            if r.query_execution_ids.is_empty() { "greater than or equal to 1" } else { "less than or equal to 50" }
+        )));
     }
+    let (mut found, mut missing) = (Vec::new(), Vec::new());
+    for id in r.query_execution_ids {
+        match a.query_execution(&id) {
+            Ok(e) => found.push(e.to_wire()),
+            Err(AthenaError::Request { code, message }) => {
+                missing.push(json!({ "QueryExecutionId": id, "ErrorCode": code, "ErrorMessage": message }))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(json!({ "QueryExecutions": found, "UnprocessedQueryExecutionIds": missing }))
+}
+
+fn list_query_executions(a: &Athena, r: ListInput) -> Answer {
+    let (ids, next) = a.list_query_executions(r.work_group.as_deref(), r.next_token.as_deref(), r.max_results)?;
+    Ok(json!({ "QueryExecutionIds": ids, "NextToken": next }))
+}
+
+fn get_query_runtime_statistics(a: &Athena, r: QueryExecutionIdInput) -> Answer {
+    let e = a.query_execution(&r.query_execution_id)?;
+    let wire = e.to_wire();
+    let s = &wire["Statistics"];
+    let mut stats = json!({
+        "Timeline": {
+            "QueryQueueTimeInMillis": s["QueryQueueTimeInMillis"],
+            "ServicePreProcessingTimeInMillis": s["ServicePreProcessingTimeInMillis"],
+            "QueryPlanningTimeInMillis": s["QueryPlanningTimeInMillis"],
+            "EngineExecutionTimeInMillis": s["EngineExecutionTimeInMillis"],
+            "ServiceProcessingTimeInMillis": s.get("ServiceProcessingTimeInMillis").cloned().unwrap_or(json!(0)),
+            "TotalExecutionTimeInMillis": s["TotalExecutionTimeInMillis"],
+        },
+    });
+    if e.state == "SUCCEEDED" {
+        stats["Rows"] = json!({
+            "InputBytes": e.data_scanned, "OutputBytes": e.output_bytes, "OutputRows": e.rows,
+        });
+    }
+    Ok(json!({ "QueryRuntimeStatistics": stats }))
 }
 
 // ---- workgroups ----

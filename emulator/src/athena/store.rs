@@ -1,4 +1,4 @@
-//! Athena's own state (workgroups, named queries, prepared statements) in `<data-dir>/athena.sqlite`.
+//! Athena's own state (workgroups, named queries, prepared statements, query executions) in `<data-dir>/athena.sqlite`.
 //! Records are JSON of the wire shapes, as in the catalog store.
 
 use super::error::Result;
@@ -13,6 +13,10 @@ CREATE TABLE IF NOT EXISTS workgroups (name TEXT PRIMARY KEY, body TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS named_queries (
     id TEXT PRIMARY KEY, workgroup TEXT NOT NULL, token TEXT, created REAL NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS named_queries_by_workgroup ON named_queries (workgroup, created, id);
+CREATE TABLE IF NOT EXISTS executions (
+    id TEXT PRIMARY KEY, workgroup TEXT NOT NULL, token TEXT, submitted REAL NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS executions_by_workgroup ON executions (workgroup, submitted);
+CREATE INDEX IF NOT EXISTS executions_by_token ON executions (token) WHERE token IS NOT NULL;
 CREATE TABLE IF NOT EXISTS prepared_statements (
     workgroup TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (workgroup, name));
 ";
@@ -48,7 +52,7 @@ impl AthenaStore {
     /// Deletes everything.
     pub fn reset(&self) -> Result<()> {
         self.conn()
-            .execute_batch("DELETE FROM workgroups; DELETE FROM named_queries; DELETE FROM prepared_statements;")?;
+            .execute_batch("DELETE FROM workgroups; DELETE FROM named_queries; DELETE FROM prepared_statements; DELETE FROM executions;")?;
         Ok(())
     }
 }

@@ -136,6 +136,42 @@ impl Catalog {
         Ok(Page { items, next_token })
     }
 
+    /// For the query engine: the table and those of its partitions that `decide` keeps, judged
+    /// for all partitions at once from their values alone (the engine evaluates the query's own
+    /// predicates over them); only kept partitions are decoded. Partitions come in creation order.
+    pub fn select_partitions<E>(
+        &self,
+        catalog_id: Option<&str>,
+        db: &str,
+        tbl: &str,
+        decide: impl FnOnce(&[Vec<String>]) -> std::result::Result<Vec<bool>, E>,
+    ) -> Result<std::result::Result<Vec<Partition>, E>> {
+        let catalog = self.catalog_id(catalog_id)?;
+        let (db, tbl) = names(db, tbl)?;
+        self.tx(|tx| {
+            require_table(tx, &catalog, &db, &tbl)?;
+            let mut ids = Vec::new();
+            let mut values = Vec::new();
+            tx.scan_partitions(&catalog, &db, &tbl, 0, usize::MAX, |row| {
+                ids.push(row.id);
+                values.push(row.values.to_vec());
+                Ok(false)
+            })?;
+            let keep = match decide(&values) {
+                Ok(keep) => keep,
+                Err(e) => return Ok(Err(e)),
+            };
+            let kept: std::collections::HashSet<i64> =
+                ids.iter().zip(keep).filter(|(_, k)| *k).map(|(id, _)| *id).collect();
+            let bodies = tx.scan_partitions(&catalog, &db, &tbl, 0, usize::MAX, |row| Ok(kept.contains(&row.id)))?;
+            let partitions = bodies
+                .into_iter()
+                .map(|(_, body)| serde_json::from_str(&body).map_err(CatalogError::from))
+                .collect::<Result<Vec<Partition>>>()?;
+            Ok(Ok(partitions))
+        })
+    }
+
     /// `BatchGetPartition`: the partitions that exist, in the order asked; missing ones are left out.
     pub fn batch_get_partition(
         &self,

@@ -15,12 +15,14 @@ pub struct AwsError {
     pub message: String,
     /// HTTP status: 400 for client errors, 413 for oversized bodies, 500 for our own bugs.
     pub status: StatusCode,
+    /// Athena's `AthenaErrorCode` (sent as `AthenaErrorCode` and `ErrorCode`), e.g. `MALFORMED_QUERY`.
+    pub athena_code: Option<&'static str>,
 }
 
 impl AwsError {
     /// A client error (HTTP 400).
     pub fn client(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), status: StatusCode::BAD_REQUEST }
+        Self { code, message: message.into(), status: StatusCode::BAD_REQUEST, athena_code: None }
     }
 
     /// The body could not be decoded into the operation's input.
@@ -42,7 +44,14 @@ impl AwsError {
             code,
             message: format!("An internal error occurred (request id {request_id})"),
             status: StatusCode::INTERNAL_SERVER_ERROR,
+            athena_code: None,
         }
+    }
+
+    /// The same error with an Athena `AthenaErrorCode`.
+    pub fn with_athena_code(mut self, code: Option<&'static str>) -> Self {
+        self.athena_code = code;
+        self
     }
 }
 
@@ -50,7 +59,11 @@ impl IntoResponse for AwsError {
     fn into_response(self) -> Response {
         // botocore and the smithy SDKs read `__type` (anything after '#' is the code) and either
         // `message` or `Message`; AWS's own services send `Message` for shapes that model it.
-        let body = serde_json::json!({ "__type": self.code, "message": self.message, "Message": self.message });
+        let mut body = serde_json::json!({ "__type": self.code, "message": self.message, "Message": self.message });
+        if let Some(code) = self.athena_code {
+            body["AthenaErrorCode"] = code.into();
+            body["ErrorCode"] = code.into();
+        }
         let mut response = (self.status, body.to_string()).into_response();
         let headers = response.headers_mut();
         headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(super::AMZ_JSON_1_1));
