@@ -101,6 +101,117 @@ impl Lakebox {
         aws_sdk_glue::Client::new(&self.sdk)
     }
 
+    /// An Athena client for this instance.
+    pub fn athena(&self) -> aws_sdk_athena::Client {
+        aws_sdk_athena::Client::new(&self.sdk)
+    }
+
+    /// Creates an S3 bucket (an existing one is fine).
+    pub async fn create_bucket(&self, bucket: &str) -> anyhow::Result<()> {
+        match self.s3().create_bucket().bucket(bucket).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Runs a query to completion through the Athena API in database `db` (results under
+    /// `s3://lakebox-results/`, created on first use) and returns its rows and statistics.
+    /// A query that does not succeed is an error naming its state and reason.
+    pub async fn query(&self, db: &str, sql: &str) -> anyhow::Result<QueryResult> {
+        let execution = self.run_query(db, sql).await?;
+        let state = execution.status().and_then(|s| s.state()).map(|s| s.as_str().to_string()).unwrap_or_default();
+        if state != "SUCCEEDED" {
+            let reason = execution.status().and_then(|s| s.state_change_reason()).unwrap_or_default();
+            anyhow::bail!("query {state}: {reason}");
+        }
+        self.results(execution).await
+    }
+
+    /// Runs a query until it ends (in any state) and returns its `QueryExecution`.
+    pub async fn run_query(&self, db: &str, sql: &str) -> anyhow::Result<aws_sdk_athena::types::QueryExecution> {
+        self.create_bucket(RESULTS_BUCKET).await?;
+        let athena = self.athena();
+        let started = athena
+            .start_query_execution()
+            .query_string(sql)
+            .query_execution_context(aws_sdk_athena::types::QueryExecutionContext::builder().database(db).build())
+            .result_configuration(
+                aws_sdk_athena::types::ResultConfiguration::builder()
+                    .output_location(format!("s3://{RESULTS_BUCKET}/"))
+                    .build(),
+            )
+            .send()
+            .await?;
+        let id = started.query_execution_id().unwrap_or_default().to_string();
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let got = athena.get_query_execution().query_execution_id(&id).send().await?;
+            let execution = got.query_execution().cloned().unwrap_or_else(|| {
+                aws_sdk_athena::types::QueryExecution::builder().query_execution_id(&id).build()
+            });
+            let state = execution.status().and_then(|s| s.state()).map(|s| s.as_str().to_string());
+            if matches!(state.as_deref(), Some("SUCCEEDED" | "FAILED" | "CANCELLED")) {
+                return Ok(execution);
+            }
+            if Instant::now() > deadline {
+                anyhow::bail!("query {id} did not finish within 300 s (state {state:?})");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Every page of a finished query's results, through `GetQueryResults`.
+    pub async fn results(&self, execution: aws_sdk_athena::types::QueryExecution) -> anyhow::Result<QueryResult> {
+        let id = execution.query_execution_id().unwrap_or_default().to_string();
+        let select = execution.statement_type().map(|t| t.as_str()) == Some("DML");
+        let mut rows = Vec::new();
+        let mut columns = Vec::new();
+        let mut token: Option<String> = None;
+        let mut first = true;
+        loop {
+            let page = self
+                .athena()
+                .get_query_results()
+                .query_execution_id(&id)
+                .set_next_token(token.clone())
+                .send()
+                .await?;
+            if let Some(meta) = page.result_set().and_then(|r| r.result_set_metadata()) {
+                columns = meta
+                    .column_info()
+                    .iter()
+                    .map(|c| Column { name: c.name().to_string(), athena_type: c.r#type().to_string() })
+                    .collect();
+            }
+            let mut page_rows: Vec<Vec<Option<String>>> = page
+                .result_set()
+                .map(|r| r.rows().iter().map(|row| row.data().iter().map(|d| d.var_char_value().map(str::to_string)).collect()).collect())
+                .unwrap_or_default();
+            if first && select && !page_rows.is_empty() {
+                page_rows.remove(0);
+            }
+            first = false;
+            rows.extend(page_rows);
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        let stats = execution.statistics();
+        Ok(QueryResult {
+            id,
+            columns,
+            rows,
+            data_scanned_bytes: stats.and_then(|s| s.data_scanned_in_bytes()).unwrap_or_default(),
+            output_location: execution
+                .result_configuration()
+                .and_then(|r| r.output_location())
+                .unwrap_or_default()
+                .to_string(),
+        })
+    }
+
     /// An S3 client for this instance (path-style addressing: `http://127.0.0.1:PORT/bucket/key`).
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let config = aws_sdk_s3::config::Builder::from(&self.sdk).force_path_style(true).build();
@@ -116,6 +227,39 @@ impl Lakebox {
             ("AWS_REGION", REGION.into()),
             ("AWS_DEFAULT_REGION", REGION.into()),
         ]
+    }
+}
+
+/// The bucket `Lakebox::query` writes results to.
+pub const RESULTS_BUCKET: &str = "lakebox-results";
+
+/// A result column: its name and Athena's type name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub athena_type: String,
+}
+
+/// A finished query's results and statistics.
+#[derive(Debug, Clone)]
+pub struct QueryResult {
+    pub id: String,
+    pub columns: Vec<Column>,
+    /// The data rows (the header row removed); `None` is NULL.
+    pub rows: Vec<Vec<Option<String>>>,
+    pub data_scanned_bytes: i64,
+    pub output_location: String,
+}
+
+impl QueryResult {
+    /// The rows with NULL as the text `NULL`, for compact assertions.
+    pub fn text_rows(&self) -> Vec<Vec<String>> {
+        self.rows.iter().map(|r| r.iter().map(|v| v.clone().unwrap_or_else(|| "NULL".into())).collect()).collect()
+    }
+
+    /// The single value of a one-row, one-column result.
+    pub fn scalar(&self) -> Option<String> {
+        self.rows.first().and_then(|r| r.first()).cloned().flatten()
     }
 }
 

@@ -172,13 +172,19 @@ pub fn classify(sql: &str, parameters: &[String], lookup: PreparedLookup<'_>) ->
 /// `CREATE TABLE ... AS` / `WITH (...) AS` at the top level (not inside the column list).
 fn is_ctas(toks: &[&TokenWithSpan]) -> bool {
     let mut depth = 0i32;
+    let mut previous = String::new();
     for t in toks {
         match &t.token {
             Token::LParen => depth += 1,
             Token::RParen => depth -= 1,
-            Token::Word(w) if depth == 0 && w.quote_style.is_none() && w.value.eq_ignore_ascii_case("AS") => return true,
+            Token::Word(w) if depth == 0 && w.quote_style.is_none() && w.value.eq_ignore_ascii_case("AS") => {
+                if previous != "STORED" {
+                    return true;
+                }
+            }
             _ => {}
         }
+        previous = word(Some(t));
     }
     false
 }
@@ -408,6 +414,8 @@ mod tests {
         let c = classify("SHOW TABLES IN", &[], &none).unwrap();
         let Prepared::HiveError(Failure::Failed { reason, .. }) = c.prepared else { panic!() };
         assert!(reason.starts_with("FAILED: ParseException line 1:"), "{reason}");
+        let c = classify("CREATE EXTERNAL TABLE t (a int) STORED AS PARQUET LOCATION 's3://b/'", &[], &none).unwrap();
+        assert!(matches!(c.prepared, Prepared::Hive(_)), "STORED AS is not CTAS");
         let c = classify("CREATE TABLE t WITH (format='PARQUET') AS SELECT 1", &[], &none).unwrap();
         assert_eq!(c.substatement_type, "CREATE_TABLE_AS_SELECT");
         assert!(matches!(c.prepared, Prepared::Unsupported(_)));

@@ -1,0 +1,263 @@
+//! Athena queries through aws-sdk-athena over taxi fixtures loaded through S3 and Glue. Expected
+//! values are computed here from the generator's trips, independently of the query engine.
+
+use aws_sdk_athena::error::ProvideErrorMetadata;
+use lakebox_fixtures::load::{LoadOptions, load_taxi};
+use lakebox_fixtures::write::{Format, Layout};
+use lakebox_fixtures::{TaxiConfig, TaxiTrips, Trip};
+use lakebox_harness::Lakebox;
+use std::collections::BTreeMap;
+
+const ROWS: u64 = 6_000;
+
+fn config() -> TaxiConfig {
+    TaxiConfig { rows: ROWS, seed: 7, start: (2024, 1), months: 3 }
+}
+
+fn trips() -> Vec<Trip> {
+    TaxiTrips::new(&config()).collect()
+}
+
+/// A Lakebox with the taxi fixture at `s3://lake/<table>/` registered as `taxi.<table>`.
+async fn taxi(format: Format, layout: Layout, table: &str) -> Lakebox {
+    let lakebox = Lakebox::start().await.unwrap();
+    lakebox.create_bucket("lake").await.unwrap();
+    let options = LoadOptions {
+        config: config(),
+        format,
+        layout,
+        rows_per_file: 1_500,
+        destination: format!("s3://lake/{table}"),
+        register: Some(format!("taxi.{table}")),
+        progress: false,
+    };
+    load_taxi(&lakebox.s3(), &lakebox.glue(), &options).await.unwrap();
+    lakebox
+}
+
+fn month_counts(trips: &[Trip]) -> BTreeMap<(i32, u32), u64> {
+    let mut counts = BTreeMap::new();
+    for t in trips {
+        let (y, m, _, _) = t.pickup_parts();
+        *counts.entry((y, m)).or_default() += 1;
+    }
+    counts
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0)
+}
+
+#[tokio::test]
+async fn parquet_aggregates_match_the_generated_trips() {
+    let lakebox = taxi(Format::Parquet, Layout::Hive, "trips").await;
+    let trips = trips();
+
+    let result = lakebox.query("taxi", "SELECT count(*) AS n FROM trips").await.unwrap();
+    assert_eq!(result.scalar(), Some(ROWS.to_string()));
+    assert_eq!(result.columns[0].athena_type, "bigint");
+
+    // Revenue by payment type.
+    let result = lakebox
+        .query("taxi", "SELECT payment_type, sum(total_amount) AS revenue, count(*) AS trips FROM trips GROUP BY payment_type ORDER BY payment_type")
+        .await
+        .unwrap();
+    let mut expected: BTreeMap<i64, (f64, u64)> = BTreeMap::new();
+    for t in &trips {
+        let e = expected.entry(t.payment_type).or_default();
+        e.0 += t.total_amount;
+        e.1 += 1;
+    }
+    assert_eq!(result.rows.len(), expected.len());
+    for (row, (payment, (revenue, n))) in result.rows.iter().zip(&expected) {
+        assert_eq!(row[0].as_deref(), Some(payment.to_string().as_str()));
+        let got: f64 = row[1].as_deref().unwrap().parse().unwrap();
+        assert!(close(got, *revenue), "revenue of payment type {payment}: {got} vs {revenue}");
+        assert_eq!(row[2].as_deref(), Some(n.to_string().as_str()));
+    }
+    let types: Vec<&str> = result.columns.iter().map(|c| c.athena_type.as_str()).collect();
+    assert_eq!(types, ["bigint", "double", "bigint"]);
+
+    // Files say `VendorID`, Glue says `vendorid`: never silently NULL.
+    let result = lakebox.query("taxi", "SELECT count(vendorid), count(\"VendorID\"), max(pulocationid) FROM trips").await.unwrap();
+    let max_pu = trips.iter().map(|t| t.pu_location_id).max().unwrap();
+    assert_eq!(result.text_rows(), vec![vec![ROWS.to_string(), ROWS.to_string(), max_pu.to_string()]]);
+    let names: Vec<&str> = result.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["_col0", "_col1", "_col2"], "unnamed columns are named as Trino names them");
+}
+
+#[tokio::test]
+async fn partition_pruning_reads_only_the_chosen_month() {
+    let lakebox = taxi(Format::Parquet, Layout::Hive, "trips").await;
+    let counts = month_counts(&trips());
+    let full = lakebox.query("taxi", "SELECT count(*) FROM trips").await.unwrap();
+    let march = lakebox.query("taxi", "SELECT count(*) FROM trips WHERE year = '2024' AND month = '03'").await.unwrap();
+    assert_eq!(march.scalar(), Some(counts[&(2024, 3)].to_string()));
+    assert!(march.data_scanned_bytes > 0, "reading files is counted");
+    assert!(
+        march.data_scanned_bytes * 2 < full.data_scanned_bytes,
+        "one month of three scans less: {} vs {}",
+        march.data_scanned_bytes,
+        full.data_scanned_bytes
+    );
+    let none = lakebox.query("taxi", "SELECT count(*) FROM trips WHERE month = '13'").await.unwrap();
+    assert_eq!(none.scalar(), Some("0".into()));
+    assert_eq!(none.data_scanned_bytes, 0, "no partition, no file read");
+}
+
+#[tokio::test]
+async fn ddl_over_zero_padded_folders_compares_integer_keys_numerically() {
+    let lakebox = taxi(Format::Parquet, Layout::Hive, "trips").await;
+    let counts = month_counts(&trips());
+    let ddl = "CREATE EXTERNAL TABLE taxi.trips_int (
+          vendorid int, tpep_pickup_datetime timestamp, total_amount double, pulocationid int)
+        PARTITIONED BY (year int, month int)
+        STORED AS PARQUET
+        LOCATION 's3://lake/trips/'";
+    let created = lakebox.run_query("taxi", ddl).await.unwrap();
+    assert_eq!(created.status().unwrap().state().unwrap().as_str(), "SUCCEEDED", "{:?}", created.status());
+    assert_eq!(created.statement_type().unwrap().as_str(), "DDL");
+    assert_eq!(created.substatement_type(), Some("CREATE_TABLE"));
+
+    // The table is in Glue at once, as Athena's Hive DDL writes it.
+    let glue = lakebox.glue().get_table().database_name("taxi").name("trips_int").send().await.unwrap();
+    let table = glue.table().unwrap();
+    assert_eq!(table.table_type(), Some("EXTERNAL_TABLE"));
+    assert_eq!(table.parameters().unwrap().get("EXTERNAL").map(String::as_str), Some("TRUE"));
+    let keys: Vec<&str> = table.partition_keys().iter().map(|k| k.name()).collect();
+    assert_eq!(keys, ["year", "month"]);
+
+    let repaired = lakebox.query("taxi", "MSCK REPAIR TABLE trips_int").await.unwrap();
+    assert_eq!(repaired.rows.len(), 1 + 3, "the 'not in metastore' line and one line per added partition");
+    assert!(repaired.rows[0][0].as_deref().unwrap().starts_with("Partitions not in metastore:\ttrips_int:year=2024/month=01"));
+    let partitions = lakebox.query("taxi", "SHOW PARTITIONS trips_int").await.unwrap();
+    assert_eq!(
+        partitions.text_rows(),
+        vec![vec!["year=2024/month=01"], vec!["year=2024/month=02"], vec!["year=2024/month=03"]]
+    );
+
+    let march = lakebox.query("taxi", "SELECT count(*) FROM trips_int WHERE year = 2024 AND month = 3").await.unwrap();
+    assert_eq!(march.scalar(), Some(counts[&(2024, 3)].to_string()), "month = 3 finds month=03");
+    let later = lakebox.query("taxi", "SELECT count(*) FROM trips_int WHERE month > 1").await.unwrap();
+    assert_eq!(later.scalar(), Some((counts[&(2024, 2)] + counts[&(2024, 3)]).to_string()));
+
+    let again = lakebox.query("taxi", "MSCK REPAIR TABLE trips_int").await.unwrap();
+    assert!(again.rows.is_empty(), "nothing left to add: {:?}", again.rows);
+}
+
+#[tokio::test]
+async fn csv_and_json_tables_read_like_parquet() {
+    let trips = trips();
+    let expected_fare: f64 = trips.iter().map(|t| t.fare_amount).sum();
+    let expected_nulls = trips.iter().filter(|t| t.passenger_count.is_none()).count();
+    for (format, name) in [(Format::Csv { gzip: true }, "trips_csv"), (Format::Json, "trips_json")] {
+        let lakebox = taxi(format, Layout::Hive, name).await;
+        let sql = format!("SELECT count(*), sum(fare_amount), count(*) - count(passenger_count) FROM {name}");
+        let result = lakebox.query("taxi", &sql).await.unwrap();
+        let row = &result.rows[0];
+        assert_eq!(row[0].as_deref(), Some(ROWS.to_string().as_str()), "{name}");
+        let fare: f64 = row[1].as_deref().unwrap().parse().unwrap();
+        assert!(close(fare, expected_fare), "{name}: {fare} vs {expected_fare}");
+        assert_eq!(row[2].as_deref(), Some(expected_nulls.to_string().as_str()), "{name}: NULLs survive");
+    }
+}
+
+#[tokio::test]
+async fn firehose_hourly_folders_are_registered_partitions() {
+    let lakebox = taxi(Format::Parquet, Layout::Hourly, "events").await;
+    let trips = trips();
+    let noon = trips.iter().filter(|t| t.pickup_parts().3 == 12).count();
+    let result = lakebox.query("taxi", "SELECT count(*) FROM events WHERE hour = '12'").await.unwrap();
+    assert_eq!(result.scalar(), Some(noon.to_string()));
+}
+
+#[tokio::test]
+async fn results_page_with_a_header_row_and_nulls() {
+    let lakebox = taxi(Format::Parquet, Layout::Hive, "trips").await;
+    let athena = lakebox.athena();
+    let execution = lakebox
+        .run_query("taxi", "SELECT passenger_count, tpep_pickup_datetime FROM trips ORDER BY tpep_pickup_datetime, passenger_count LIMIT 2500")
+        .await
+        .unwrap();
+    let id = execution.query_execution_id().unwrap();
+    assert!(execution.result_configuration().unwrap().output_location().unwrap().ends_with(&format!("{id}.csv")));
+    let first = athena.get_query_results().query_execution_id(id).max_results(1000).send().await.unwrap();
+    let rows = first.result_set().unwrap().rows();
+    assert_eq!(rows.len(), 1000);
+    let header: Vec<&str> = rows[0].data().iter().map(|d| d.var_char_value().unwrap()).collect();
+    assert_eq!(header, ["passenger_count", "tpep_pickup_datetime"]);
+    let columns = first.result_set().unwrap().result_set_metadata().unwrap().column_info();
+    assert_eq!(columns[1].r#type(), "timestamp");
+    assert_eq!(columns[1].precision(), 3);
+    let mut total = rows.len() - 1;
+    let mut token = first.next_token().map(str::to_string);
+    let mut pages = 1;
+    let mut nulls = 0;
+    while let Some(t) = token {
+        let page = athena.get_query_results().query_execution_id(id).next_token(t).send().await.unwrap();
+        let rows = page.result_set().unwrap().rows();
+        nulls += rows.iter().filter(|r| r.data()[0].var_char_value().is_none()).count();
+        total += rows.len();
+        token = page.next_token().map(str::to_string);
+        pages += 1;
+    }
+    assert_eq!(total, 2500);
+    assert_eq!(pages, 3);
+    let mut sorted = trips();
+    sorted.sort_by_key(|t| (t.pickup_micros, t.passenger_count.map_or(i64::MAX, |p| p)));
+    let expected_nulls = sorted.iter().skip(999).take(1501).filter(|t| t.passenger_count.is_none()).count();
+    assert_eq!(nulls, expected_nulls, "NULL is a Datum without VarCharValue");
+
+    // The result file is Athena's CSV.
+    let key = format!("{id}.csv");
+    let body = lakebox.s3().get_object().bucket("lakebox-results").key(&key).send().await.unwrap();
+    let text = String::from_utf8(body.body.collect().await.unwrap().to_vec()).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("\"passenger_count\",\"tpep_pickup_datetime\""));
+    assert_eq!(text.lines().count(), 2501);
+    assert!(text.ends_with('\n'));
+    lakebox.s3().head_object().bucket("lakebox-results").key(format!("{key}.metadata")).send().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_sql_is_refused_or_fails_with_athenas_words() {
+    let lakebox = taxi(Format::Parquet, Layout::Flat, "trips").await;
+    let athena = lakebox.athena();
+    lakebox.create_bucket(lakebox_harness::RESULTS_BUCKET).await.unwrap();
+    let refused = athena
+        .start_query_execution()
+        .query_string("SELEC 1")
+        .result_configuration(aws_sdk_athena::types::ResultConfiguration::builder().output_location("s3://lakebox-results/").build())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("InvalidRequestException"));
+    assert!(refused.message().unwrap().starts_with("line 1:1: mismatched input 'SELEC'"), "{:?}", refused.message());
+
+    let missing = lakebox.run_query("taxi", "SELECT * FROM nope").await.unwrap();
+    let status = missing.status().unwrap();
+    assert_eq!(status.state().unwrap().as_str(), "FAILED");
+    assert_eq!(
+        status.state_change_reason(),
+        Some("TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.taxi.nope' does not exist")
+    );
+    let error = status.athena_error().unwrap();
+    assert_eq!((error.error_category(), error.error_type(), error.retryable()), (Some(2), Some(1301), false));
+
+    let column = lakebox.run_query("taxi", "SELECT no_such_column FROM trips").await.unwrap();
+    let reason = column.status().unwrap().state_change_reason().unwrap().to_string();
+    assert!(reason.starts_with("COLUMN_NOT_FOUND: line 1:8: Column 'no_such_column' cannot be resolved"), "{reason}");
+
+    let function = lakebox.run_query("taxi", "SELECT nope_fn(1)").await.unwrap();
+    let reason = function.status().unwrap().state_change_reason().unwrap().to_string();
+    assert!(reason.starts_with("FUNCTION_NOT_FOUND: line 1:8: Function 'nope_fn' not registered"), "{reason}");
+
+    let results = athena.get_query_results().query_execution_id(missing.query_execution_id().unwrap()).send().await;
+    assert_eq!(results.unwrap_err().code(), Some("InvalidRequestException"));
+
+    let ddl = lakebox.run_query("taxi", "DROP TABLE nope").await.unwrap();
+    assert_eq!(
+        ddl.status().unwrap().state_change_reason(),
+        Some("FAILED: SemanticException [Error 10001]: Table not found taxi.nope")
+    );
+}
