@@ -34,12 +34,37 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/_lakebox/health", get(health))
         .route("/_lakebox/reset", post(reset))
+        .route("/_lakebox/faults", post(add_faults).delete(clear_faults))
         .fallback(entry)
         .with_state(state)
 }
 
 async fn health() -> Response {
     json_response(StatusCode::OK, serde_json::json!({ "status": "ok", "version": crate::VERSION }))
+}
+
+/// `POST /_lakebox/faults`: the next `count` queries (default 1) fail with `error_name` (and
+/// `message`), or stay RUNNING for `delay_millis` first. `DELETE` forgets them.
+async fn add_faults(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Request {
+        #[serde(flatten)]
+        fault: crate::athena::executions::Fault,
+        count: Option<usize>,
+    }
+    match serde_json::from_slice::<Request>(&body) {
+        Ok(r) => {
+            let count = r.count.unwrap_or(1);
+            state.athena.faults.push(r.fault, count);
+            json_response(StatusCode::OK, serde_json::json!({ "queued": count }))
+        }
+        Err(e) => AwsError::serialization(format!("Could not decode the fault: {e}")).into_response(),
+    }
+}
+
+async fn clear_faults(State(state): State<Arc<AppState>>) -> Response {
+    state.athena.faults.clear();
+    json_response(StatusCode::OK, serde_json::json!({ "cleared": true }))
 }
 
 async fn reset(State(state): State<Arc<AppState>>) -> Response {

@@ -218,6 +218,31 @@ impl Lakebox {
         aws_sdk_s3::Client::from_conf(config)
     }
 
+    /// Makes the next `count` queries fail with the Athena error `error_name` (for example
+    /// `GENERIC_INTERNAL_ERROR` or `HIVE_CURSOR_ERROR`) and `message`, through `/_lakebox/faults`.
+    pub async fn fail_next_queries(&self, count: usize, error_name: &str, message: &str) -> anyhow::Result<()> {
+        self.fault(serde_json::json!({ "count": count, "error_name": error_name, "message": message })).await
+    }
+
+    /// Makes the next `count` queries stay RUNNING for `delay` before they run.
+    pub async fn delay_next_queries(&self, count: usize, delay: Duration) -> anyhow::Result<()> {
+        self.fault(serde_json::json!({ "count": count, "delay_millis": delay.as_millis() as u64 })).await
+    }
+
+    async fn fault(&self, body: serde_json::Value) -> anyhow::Result<()> {
+        let url = format!("{}/_lakebox/faults", self.endpoint_url());
+        let response = reqwest::Client::new().post(url).json(&body).send().await?;
+        anyhow::ensure!(response.status().is_success(), "fault API answered {}", response.status());
+        Ok(())
+    }
+
+    /// Forgets all state (catalog, Athena, S3 objects), through `/_lakebox/reset`.
+    pub async fn reset(&self) -> anyhow::Result<()> {
+        let response = reqwest::Client::new().post(format!("{}/_lakebox/reset", self.endpoint_url())).send().await?;
+        anyhow::ensure!(response.status().is_success(), "reset answered {}", response.status());
+        Ok(())
+    }
+
     /// Environment variables that point an AWS CLI, boto3 or SDK subprocess at this instance.
     pub fn env_vars(&self) -> Vec<(&'static str, String)> {
         vec![

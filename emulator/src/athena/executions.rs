@@ -604,7 +604,6 @@ pub struct Faults {
 
 /// One injected fault.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "PascalCase")]
 pub struct Fault {
     /// Fail the query with this Athena error name (`GENERIC_INTERNAL_ERROR`, `HIVE_CURSOR_ERROR`, ...).
     pub error_name: Option<String>,

@@ -100,6 +100,7 @@ impl Athena {
         description: Option<String>,
     ) -> Result<()> {
         check_name(name)?;
+        check_cutoff(configuration.as_ref(), "configuration")?;
         self.workgroup(PRIMARY)?;
         self.store.transaction(|tx| {
             if body::<WorkGroup>(tx, "SELECT body FROM workgroups WHERE name = ?1", [name])?.is_some() {
@@ -117,6 +118,7 @@ impl Athena {
         description: Option<String>,
         state: Option<String>,
     ) -> Result<()> {
+        check_cutoff(updates.as_ref(), "configurationUpdates")?;
         // One transaction from read to write: concurrent updates apply one after the other.
         self.store.transaction(|tx| {
             let mut wg = workgroup_in(tx, name)?;
@@ -380,6 +382,17 @@ fn apply_result_updates(configuration: &mut Map<String, Value>, updates: &Value)
         if updates.get(remove).and_then(Value::as_bool) == Some(true) {
             result.remove(member);
         }
+    }
+}
+
+/// `BytesScannedCutoffPerQuery` is at least 10 MB, as the service model says.
+fn check_cutoff(configuration: Option<&Map<String, Value>>, path: &str) -> Result<()> {
+    match configuration.and_then(|c| c.get("BytesScannedCutoffPerQuery")).and_then(Value::as_i64) {
+        Some(n) if n < 10_000_000 => Err(AthenaError::invalid(format!(
+            "1 validation error detected: Value '{n}' at '{path}.bytesScannedCutoffPerQuery' failed to satisfy \
+             constraint: Member must have value greater than or equal to 10000000"
+        ))),
+        _ => Ok(()),
     }
 }
 

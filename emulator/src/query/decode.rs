@@ -357,6 +357,7 @@ fn nested_text(text: &str, t: &DataType, o: &TextOptions, level: u8) -> Value {
         }
     };
     match t {
+        DataType::List(_) if text.is_empty() => Value::Array(Vec::new()),
         DataType::List(item) => Value::Array(
             text.split(delim(level)).map(|v| nested_text(v, item.data_type(), o, level + 1)).collect(),
         ),

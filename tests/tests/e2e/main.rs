@@ -1,6 +1,7 @@
 //! End-to-end tests: Lakebox started in-process by the harness, driven through real AWS clients.
 //! One test binary for all of them (each extra binary would link the whole emulator again).
 
+mod athena_api;
 mod athena_query;
 mod external;
 mod glue_catalog;
