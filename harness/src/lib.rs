@@ -147,9 +147,10 @@ impl Lakebox {
         let deadline = Instant::now() + Duration::from_secs(300);
         loop {
             let got = athena.get_query_execution().query_execution_id(&id).send().await?;
-            let execution = got.query_execution().cloned().unwrap_or_else(|| {
-                aws_sdk_athena::types::QueryExecution::builder().query_execution_id(&id).build()
-            });
+            let execution = got
+                .query_execution()
+                .cloned()
+                .unwrap_or_else(|| aws_sdk_athena::types::QueryExecution::builder().query_execution_id(&id).build());
             let state = execution.status().and_then(|s| s.state()).map(|s| s.as_str().to_string());
             if matches!(state.as_deref(), Some("SUCCEEDED" | "FAILED" | "CANCELLED")) {
                 return Ok(execution);
@@ -170,13 +171,8 @@ impl Lakebox {
         let mut token: Option<String> = None;
         let mut first = true;
         loop {
-            let page = self
-                .athena()
-                .get_query_results()
-                .query_execution_id(&id)
-                .set_next_token(token.clone())
-                .send()
-                .await?;
+            let page =
+                self.athena().get_query_results().query_execution_id(&id).set_next_token(token.clone()).send().await?;
             if let Some(meta) = page.result_set().and_then(|r| r.result_set_metadata()) {
                 columns = meta
                     .column_info()
@@ -186,7 +182,12 @@ impl Lakebox {
             }
             let mut page_rows: Vec<Vec<Option<String>>> = page
                 .result_set()
-                .map(|r| r.rows().iter().map(|row| row.data().iter().map(|d| d.var_char_value().map(str::to_string)).collect()).collect())
+                .map(|r| {
+                    r.rows()
+                        .iter()
+                        .map(|row| row.data().iter().map(|d| d.var_char_value().map(str::to_string)).collect())
+                        .collect()
+                })
                 .unwrap_or_default();
             if first && select && !page_rows.is_empty() {
                 page_rows.remove(0);

@@ -184,7 +184,7 @@ impl Athena {
         }
         if let Some(t) = &input.client_request_token {
             let n = t.chars().count();
-            if n < 32 || n > 128 {
+            if !(32..=128).contains(&n) {
                 return Err(AthenaError::invalid(format!(
                     "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length {}",
                     if n < 32 { "greater than or equal to 32" } else { "less than or equal to 128" }
@@ -224,7 +224,10 @@ impl Athena {
                     && e.catalog == catalog
                     && requested_location.as_deref().is_none_or(|r| r == e.output_folder);
                 if !same {
-                    return Err(AthenaError::request("IDEMPOTENT_PARAMETER_MISMATCH", "Idempotent parameters do not match"));
+                    return Err(AthenaError::request(
+                        "IDEMPOTENT_PARAMETER_MISMATCH",
+                        "Idempotent parameters do not match",
+                    ));
                 }
                 return Ok((e, None));
             }
@@ -254,7 +257,10 @@ impl Athena {
         if let Some(c) = &catalog
             && !c.eq_ignore_ascii_case(super::catalogs::AWS_DATA_CATALOG)
         {
-            prepared = Prepared::HiveError(Failure::trino("CATALOG_NOT_FOUND", format!("Catalog '{}' does not exist", c.to_lowercase())));
+            prepared = Prepared::HiveError(Failure::trino(
+                "CATALOG_NOT_FOUND",
+                format!("Catalog '{}' does not exist", c.to_lowercase()),
+            ));
         }
         let execution = Execution {
             id: id.clone(),
@@ -504,15 +510,16 @@ impl Athena {
         }
         let offset: u64 = match next_token.filter(|t| !t.is_empty()) {
             None => 0,
-            Some(t) => results_offset(t)
-                .ok_or_else(|| AthenaError::invalid(format!("Malformed nextPageToken {t}")))?,
+            Some(t) => results_offset(t).ok_or_else(|| AthenaError::invalid(format!("Malformed nextPageToken {t}")))?,
         };
         let (rows, next) = self.read_rows(&execution, offset, max as usize).await?;
         let rows: Vec<Value> = rows
             .into_iter()
             .map(|r| {
-                let data: Vec<Value> =
-                    r.into_iter().map(|v| v.map(|v| json!({ "VarCharValue": v })).unwrap_or_else(|| json!({}))).collect();
+                let data: Vec<Value> = r
+                    .into_iter()
+                    .map(|v| v.map(|v| json!({ "VarCharValue": v })).unwrap_or_else(|| json!({})))
+                    .collect();
                 json!({ "Data": data })
             })
             .collect();
@@ -528,12 +535,7 @@ impl Athena {
         Ok(answer)
     }
 
-    async fn read_rows(
-        &self,
-        e: &Execution,
-        offset: u64,
-        max: usize,
-    ) -> Result<(Vec<results::TextRow>, Option<u64>)> {
+    async fn read_rows(&self, e: &Execution, offset: u64, max: usize) -> Result<(Vec<results::TextRow>, Option<u64>)> {
         let size = e.output_bytes;
         if offset >= size || e.output_bytes == 0 {
             return Ok((Vec::new(), None));
@@ -546,14 +548,14 @@ impl Athena {
         loop {
             let end = (offset + chunk).min(size);
             let bytes = location.store.get_range(&location.path, offset..end).await.map_err(|err| {
-                AthenaError::request("RESULT_NOT_FOUND", format!("Could not read results at {}: {err}", e.output_location))
+                AthenaError::request(
+                    "RESULT_NOT_FOUND",
+                    format!("Could not read results at {}: {err}", e.output_location),
+                )
             })?;
             let at_end = end == size;
-            let (rows, used) = if csv {
-                results::parse_csv(&bytes, max, at_end)
-            } else {
-                parse_lines(&bytes, max, at_end)
-            };
+            let (rows, used) =
+                if csv { results::parse_csv(&bytes, max, at_end) } else { parse_lines(&bytes, max, at_end) };
             if rows.len() == max || at_end {
                 // As in Athena, a full page always carries a token, even when nothing follows.
                 let next = offset + used as u64;

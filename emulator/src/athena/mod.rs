@@ -88,7 +88,12 @@ type Answer = Result<Value>;
 
 /// Runs one Athena operation: the query operations here (they start tasks and read result
 /// files), the others on a blocking thread.
-pub async fn handle(athena: Arc<Athena>, request: RequestContext, operation: String, body: bytes::Bytes) -> Result<Reply, AwsError> {
+pub async fn handle(
+    athena: Arc<Athena>,
+    request: RequestContext,
+    operation: String,
+    body: bytes::Bytes,
+) -> Result<Reply, AwsError> {
     match operation.as_str() {
         "StartQueryExecution" => {
             let input: executions::StartInput = decode_json(&body)?;

@@ -55,7 +55,8 @@ fn snappy_reader(mut raw: std::io::Cursor<bytes::Bytes>) -> Result<Box<dyn Read 
         while produced < block_len {
             let len = be32(pos)?;
             pos += 4;
-            let chunk = data.get(pos..pos + len).ok_or_else(|| ArrowError::ParseError("truncated snappy chunk".into()))?;
+            let chunk =
+                data.get(pos..pos + len).ok_or_else(|| ArrowError::ParseError("truncated snappy chunk".into()))?;
             let decoded = snap::raw::Decoder::new()
                 .decompress_vec(chunk)
                 .map_err(|e| ArrowError::ParseError(format!("bad snappy data: {e}")))?;
@@ -331,9 +332,7 @@ fn typed(strings: ArrayRef, field: &Field, text: Option<&TextOptions>) -> Result
                 match values {
                     Some(v) => Arc::new(
                         v.iter()
-                            .map(|s| {
-                                s.filter(|s| s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false"))
-                            })
+                            .map(|s| s.filter(|s| s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false")))
                             .collect::<datafusion::arrow::array::StringArray>(),
                     ),
                     None => strings,
@@ -358,9 +357,9 @@ fn nested_text(text: &str, t: &DataType, o: &TextOptions, level: u8) -> Value {
     };
     match t {
         DataType::List(_) if text.is_empty() => Value::Array(Vec::new()),
-        DataType::List(item) => Value::Array(
-            text.split(delim(level)).map(|v| nested_text(v, item.data_type(), o, level + 1)).collect(),
-        ),
+        DataType::List(item) => {
+            Value::Array(text.split(delim(level)).map(|v| nested_text(v, item.data_type(), o, level + 1)).collect())
+        }
         DataType::Struct(fields) => {
             let mut map = Map::new();
             for (f, v) in fields.iter().zip(text.split(delim(level))) {
@@ -444,9 +443,8 @@ fn decode_json_rows_leniently(schema: &SchemaRef, rows: &[Value]) -> Result<Reco
     for row in rows {
         for (i, field) in schema.fields().iter().enumerate() {
             let one = Arc::new(Schema::new(vec![field.as_ref().clone().with_nullable(true)]));
-            let cell = Value::Object(
-                row.get(field.name()).map(|v| (field.name().clone(), v.clone())).into_iter().collect(),
-            );
+            let cell =
+                Value::Object(row.get(field.name()).map(|v| (field.name().clone(), v.clone())).into_iter().collect());
             let mut decoder = ReaderBuilder::new(one.clone()).with_coerce_primitive(true).build_decoder()?;
             let array = match decoder.serialize(std::slice::from_ref(&cell)).and_then(|()| decoder.flush()) {
                 Ok(Some(b)) => b.column(0).clone(),
@@ -533,8 +531,7 @@ mod tests {
     #[test]
     fn open_csv_reads_quoted_values() {
         let s = schema(&[("a", DataType::Utf8), ("b", DataType::Int32)]);
-        let format =
-            TableFormat::Csv(CsvOptions { separator: b',', quote: b'"', escape: Some(b'\\'), skip_header: 1 });
+        let format = TableFormat::Csv(CsvOptions { separator: b',', quote: b'"', escape: Some(b'\\'), skip_header: 1 });
         let batches = decode(format, s, vec![0, 1], "a,b\n\"x,y\",\"7\"\n\"say \\\"hi\\\"\",\n");
         let a = batches[0].column(0).as_string::<i32>();
         assert_eq!(a.value(0), "x,y");

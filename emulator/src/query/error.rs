@@ -38,7 +38,9 @@ impl Failure {
     pub fn trino(name: &str, message: impl std::fmt::Display) -> Self {
         let (category, error_type) = match name {
             "TABLE_NOT_FOUND" | "SCHEMA_NOT_FOUND" => (2, 1301),
-            "COLUMN_NOT_FOUND" | "CATALOG_NOT_FOUND" | "SYNTAX_ERROR" | "MISSING_COLUMN_NAME" | "AMBIGUOUS_NAME" => (2, 1006),
+            "COLUMN_NOT_FOUND" | "CATALOG_NOT_FOUND" | "SYNTAX_ERROR" | "MISSING_COLUMN_NAME" | "AMBIGUOUS_NAME" => {
+                (2, 1006)
+            }
             "TYPE_MISMATCH" => (2, 1002),
             "FUNCTION_NOT_FOUND" => (2, 1303),
             "DIVISION_BY_ZERO" | "NUMERIC_VALUE_OUT_OF_RANGE" => (2, 1001),
@@ -146,7 +148,9 @@ fn plan_failure(message: &str, sql: &str) -> Failure {
         };
         return Failure::trino("TABLE_NOT_FOUND", format!("{}: Table '{full}' does not exist", at(short)));
     }
-    if let Some(schema) = between(message, "failed to resolve schema: ", " ").or_else(|| between(message, "schema '", "'")) {
+    if let Some(schema) =
+        between(message, "failed to resolve schema: ", " ").or_else(|| between(message, "schema '", "'"))
+    {
         return Failure::trino("SCHEMA_NOT_FOUND", format!("{}: Schema '{schema}' does not exist", at(schema)));
     }
     if let Some(function) = between(message, "Invalid function '", "'") {

@@ -80,9 +80,8 @@ pub fn table_format(table: &Table, sd: &StorageDescriptor) -> Result<TableFormat
         return Ok(TableFormat::Json(JsonOptions { ignore_malformed, mappings }));
     }
     if lib.contains("opencsvserde") {
-        let char_of = |key: &str, default: u8| {
-            params.get(key).and_then(|v| unescape(v).bytes().next()).unwrap_or(default)
-        };
+        let char_of =
+            |key: &str, default: u8| params.get(key).and_then(|v| unescape(v).bytes().next()).unwrap_or(default);
         return Ok(TableFormat::Csv(CsvOptions {
             separator: char_of("separatorChar", b','),
             quote: char_of("quoteChar", b'"'),
@@ -90,7 +89,10 @@ pub fn table_format(table: &Table, sd: &StorageDescriptor) -> Result<TableFormat
             skip_header,
         }));
     }
-    if lib.is_empty() || library == LAZY_SIMPLE || lib.contains("lazysimpleserde") || lib.contains("metadatatypedcolumnsetserde")
+    if lib.is_empty()
+        || library == LAZY_SIMPLE
+        || lib.contains("lazysimpleserde")
+        || lib.contains("metadatatypedcolumnsetserde")
     {
         let field_delim = params
             .get("field.delim")
@@ -225,8 +227,7 @@ mod tests {
         let TableFormat::Text(o) = table_format(&t, &sd(LAZY_SIMPLE, &[])).unwrap() else { panic!() };
         assert_eq!((o.field_delim, o.collection_delim, o.map_key_delim), (1, 2, 3));
         assert_eq!(o.null_format, "\\N");
-        let TableFormat::Text(o) = table_format(&t, &sd(LAZY_SIMPLE, &[("serialization.format", "1")])).unwrap()
-        else {
+        let TableFormat::Text(o) = table_format(&t, &sd(LAZY_SIMPLE, &[("serialization.format", "1")])).unwrap() else {
             panic!()
         };
         assert_eq!(o.field_delim, 1, "a number is a byte value");

@@ -5,7 +5,7 @@
 
 use datafusion::arrow::array::{Array, ArrayRef};
 use datafusion::arrow::compute::kernels::temporal::{DatePart, date_part};
-use datafusion::arrow::compute::{cast, cast_with_options, CastOptions};
+use datafusion::arrow::compute::{CastOptions, cast, cast_with_options};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{
@@ -126,7 +126,8 @@ impl ScalarUDFImpl for DatePartFn {
             // Trino's millisecond(x) is the millisecond of the second, not of the minute.
             let ms = values.as_any().downcast_ref::<datafusion::arrow::array::Int64Array>();
             if let Some(ms) = ms {
-                values = Arc::new(ms.iter().map(|v| v.map(|v| v % 1000)).collect::<datafusion::arrow::array::Int64Array>());
+                values =
+                    Arc::new(ms.iter().map(|v| v.map(|v| v % 1000)).collect::<datafusion::arrow::array::Int64Array>());
             }
         }
         if matches!(arg, ColumnarValue::Scalar(_)) {
@@ -169,9 +170,10 @@ impl ScalarUDFImpl for DateFn {
         let rows = args.number_rows;
         let [arg] = args.args.as_slice() else { return exec_err!("date takes one argument") };
         let array = arg.clone().into_array(rows)?;
-        let dates = cast_with_options(array.as_ref(), &DataType::Date32, &CastOptions { safe: false, ..Default::default() })
-            .map_err(|e| datafusion::error::DataFusionError::Execution(format!("INVALID_CAST_ARGUMENT: {e}")))?;
-        if matches!(arg, ColumnarValue::Scalar(_)) && dates.len() > 0 {
+        let dates =
+            cast_with_options(array.as_ref(), &DataType::Date32, &CastOptions { safe: false, ..Default::default() })
+                .map_err(|e| datafusion::error::DataFusionError::Execution(format!("INVALID_CAST_ARGUMENT: {e}")))?;
+        if matches!(arg, ColumnarValue::Scalar(_)) && !dates.is_empty() {
             return Ok(ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(&dates, 0)?));
         }
         Ok(ColumnarValue::Array(dates))

@@ -105,7 +105,8 @@ impl Engine {
     /// Runs a statement to completion.
     pub async fn run(&self, request: &Request) -> Result<Outcome, Failed> {
         let scanned = Scanned::with_limit(request.scan_limit);
-        let fail = |failure: Failure, scanned: &Scanned| Failed { failure, data_scanned: scanned.bytes(), output: None };
+        let fail =
+            |failure: Failure, scanned: &Scanned| Failed { failure, data_scanned: scanned.bytes(), output: None };
         self.ensure_default_database(&request.database);
         match &request.prepared {
             Prepared::Hive(statement) => self.run_hive(request, statement.clone()).await,
@@ -134,7 +135,8 @@ impl Engine {
     }
 
     async fn run_hive(&self, request: &Request, statement: hive::HiveStatement) -> Result<Outcome, Failed> {
-        let cx = hive::exec::HiveContext { catalog: &self.catalog, storage: &self.storage, database: &request.database };
+        let cx =
+            hive::exec::HiveContext { catalog: &self.catalog, storage: &self.storage, database: &request.database };
         match hive::exec::execute(&cx, statement).await {
             Ok(output) => {
                 let path = join(&request.output_location, &format!("{}.txt", request.id));
@@ -145,9 +147,10 @@ impl Engine {
                     output: None,
                 })?;
                 let columns = output.columns.iter().map(|c| utility_column(c)).collect();
-                let update_count = (!output.columns.is_empty() && output.columns != ["col_name", "data_type", "comment"]
+                let update_count = (!output.columns.is_empty()
+                    && output.columns != ["col_name", "data_type", "comment"]
                     && output.columns != ["createtab_stmt"])
-                    .then_some(0);
+                .then_some(0);
                 Ok(Outcome {
                     columns,
                     output: path,
@@ -194,11 +197,8 @@ impl Engine {
         options.execution.parquet.binary_as_string = false;
         options.execution.collect_statistics = false;
         let runtime = RuntimeEnvBuilder::new().build_arc().map_err(|e| Failure::trino("GENERIC_INTERNAL_ERROR", e))?;
-        let state = SessionStateBuilder::new()
-            .with_config(config)
-            .with_runtime_env(runtime)
-            .with_default_features()
-            .build();
+        let state =
+            SessionStateBuilder::new().with_config(config).with_runtime_env(runtime).with_default_features().build();
         let ctx = SessionContext::new_with_state(state);
         let env = QueryEnv::new(self.catalog.clone(), self.storage.clone(), scanned);
         ctx.register_catalog(CATALOG_NAME, Arc::new(GlueCatalog::new(env)));
@@ -284,7 +284,9 @@ impl Engine {
         if lines.len() == 1 {
             for batch in &batches {
                 for row in results::batch_rows(batch) {
-                    lines.extend(row.into_iter().flatten().flat_map(|p| p.lines().map(str::to_string).collect::<Vec<_>>()));
+                    lines.extend(
+                        row.into_iter().flatten().flat_map(|p| p.lines().map(str::to_string).collect::<Vec<_>>()),
+                    );
                 }
             }
         }

@@ -186,9 +186,13 @@ impl GlueTable {
     /// The locations to read, each with its typed partition values.
     async fn locations(&self, state: &dyn Session, filters: &[Expr]) -> Result<Vec<(String, Vec<ScalarValue>)>> {
         if self.partition_fields.is_empty() {
-            let location = self.table.storage_descriptor.as_ref().and_then(|sd| sd.location.clone()).ok_or_else(|| {
-                DataFusionError::Execution(format!("HIVE_METASTORE_ERROR: Table '{}' has no location", self.table.name))
-            })?;
+            let location =
+                self.table.storage_descriptor.as_ref().and_then(|sd| sd.location.clone()).ok_or_else(|| {
+                    DataFusionError::Execution(format!(
+                        "HIVE_METASTORE_ERROR: Table '{}' has no location",
+                        self.table.name
+                    ))
+                })?;
             return Ok(vec![(location, vec![])]);
         }
         let partition_schema = Arc::new(Schema::new(self.partition_fields.clone()));
@@ -202,7 +206,9 @@ impl GlueTable {
             (self.env.catalog.clone(), self.table.database_name.clone().unwrap_or_default(), self.table.name.clone());
         let fields = self.partition_fields.clone();
         let selected = tokio::task::spawn_blocking(move || {
-            catalog.select_partitions(None, &db, &name, |values| keep_partitions(&partition_schema, &fields, values, &predicates))
+            catalog.select_partitions(None, &db, &name, |values| {
+                keep_partitions(&partition_schema, &fields, values, &predicates)
+            })
         })
         .await
         .map_err(|e| DataFusionError::External(Box::new(e)))?
@@ -322,8 +328,9 @@ impl TableProvider for GlueTable {
         if files.is_empty() {
             return Ok(Arc::new(EmptyExec::new(projected)));
         }
-        let table_schema =
-            TableSchema::builder(self.file_schema.clone()).with_table_partition_cols(self.partition_fields.clone()).build();
+        let table_schema = TableSchema::builder(self.file_schema.clone())
+            .with_table_partition_cols(self.partition_fields.clone())
+            .build();
         let target = state.config().target_partitions().max(1);
         let mut plans = Vec::new();
         for (url, files) in files {
@@ -412,7 +419,9 @@ impl GlueTable {
 
 /// Spreads files over at most `target` groups, largest first onto the lightest group.
 fn file_groups(mut files: Vec<PartitionedFile>, target: usize) -> Vec<FileGroup> {
-    files.sort_by(|a, b| b.object_meta.size.cmp(&a.object_meta.size).then(a.object_meta.location.cmp(&b.object_meta.location)));
+    files.sort_by(|a, b| {
+        b.object_meta.size.cmp(&a.object_meta.size).then(a.object_meta.location.cmp(&b.object_meta.location))
+    });
     let n = target.min(files.len()).max(1);
     let mut groups: Vec<(u64, Vec<PartitionedFile>)> = (0..n).map(|_| (0, Vec::new())).collect();
     for f in files {
@@ -420,10 +429,13 @@ fn file_groups(mut files: Vec<PartitionedFile>, target: usize) -> Vec<FileGroup>
         lightest.0 += f.object_meta.size;
         lightest.1.push(f);
     }
-    groups.into_iter().map(|(_, mut files)| {
-        files.sort_by(|a, b| a.object_meta.location.cmp(&b.object_meta.location));
-        FileGroup::new(files)
-    }).collect()
+    groups
+        .into_iter()
+        .map(|(_, mut files)| {
+            files.sort_by(|a, b| a.object_meta.location.cmp(&b.object_meta.location));
+            FileGroup::new(files)
+        })
+        .collect()
 }
 
 #[cfg(test)]

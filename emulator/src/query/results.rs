@@ -13,7 +13,15 @@ pub type TextRow = Vec<Option<String>>;
 /// A double as Java's `Double.toString` writes it (Trino's text form): `1.5`, `100.0`,
 /// `1.0E7`, `1.234E-5`, `NaN`, `Infinity`.
 pub fn java_double(v: f64) -> String {
-    java_float_text(v.is_nan(), v.is_infinite(), v.is_sign_negative(), v == 0.0, v.abs(), format!("{v}"), format!("{v:e}"))
+    java_float_text(
+        v.is_nan(),
+        v.is_infinite(),
+        v.is_sign_negative(),
+        v == 0.0,
+        v.abs(),
+        format!("{v}"),
+        format!("{v:e}"),
+    )
 }
 
 /// A real as Java's `Float.toString` writes it.
@@ -129,9 +137,7 @@ fn timestamp_text(array: &dyn Array, row: usize, unit: TimeUnit, tz: Option<&str
 
 /// The text rows of a batch.
 pub fn batch_rows(batch: &RecordBatch) -> Vec<TextRow> {
-    (0..batch.num_rows())
-        .map(|r| batch.columns().iter().map(|c| value_text(c.as_ref(), r)).collect())
-        .collect()
+    (0..batch.num_rows()).map(|r| batch.columns().iter().map(|c| value_text(c.as_ref(), r)).collect()).collect()
 }
 
 /// One CSV line of Athena's result format.
@@ -229,8 +235,7 @@ pub fn parse_txt(data: &[u8], columns: usize) -> Vec<TextRow> {
             if columns <= 1 {
                 vec![Some(line.to_string())]
             } else {
-                let mut parts: Vec<Option<String>> =
-                    line.splitn(columns, '\t').map(|p| Some(p.to_string())).collect();
+                let mut parts: Vec<Option<String>> = line.splitn(columns, '\t').map(|p| Some(p.to_string())).collect();
                 parts.resize(columns, None);
                 parts
             }

@@ -35,9 +35,9 @@ pub struct Classified {
 pub type PreparedLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 fn tokens(sql: &str) -> Result<Vec<TokenWithSpan>, Rejected> {
-    Tokenizer::new(&GenericDialect {}, sql).tokenize_with_location().map_err(|e| {
-        Rejected::malformed(format!("line {}:{}: {}", e.location.line, e.location.column, e.message))
-    })
+    Tokenizer::new(&GenericDialect {}, sql)
+        .tokenize_with_location()
+        .map_err(|e| Rejected::malformed(format!("line {}:{}: {}", e.location.line, e.location.column, e.message)))
 }
 
 fn significant(tokens: &[TokenWithSpan]) -> Vec<&TokenWithSpan> {
@@ -122,7 +122,9 @@ pub fn classify(sql: &str, parameters: &[String], lookup: PreparedLookup<'_>) ->
                 return unsupported("CREATE TABLE AS SELECT", "DDL", "CREATE_TABLE_AS_SELECT");
             }
             if !toks.iter().any(|t| word(Some(t)) == "LOCATION") {
-                return Err(Rejected::malformed("No location was specified for table. An S3 location must be specified"));
+                return Err(Rejected::malformed(
+                    "No location was specified for table. An S3 location must be specified",
+                ));
             }
             if second != "EXTERNAL" && !sql.to_ascii_lowercase().contains("'table_type'") {
                 return Ok(Classified {
@@ -148,7 +150,9 @@ pub fn classify(sql: &str, parameters: &[String], lookup: PreparedLookup<'_>) ->
         "MSCK" => hive_or_error("DDL", "MSCK_REPAIR"),
         "SHOW" if second == "VIEWS" => unsupported("SHOW VIEWS", "UTILITY", "SHOW_VIEWS"),
         "SHOW" if second == "FUNCTIONS" => unsupported("SHOW FUNCTIONS", "UTILITY", "SHOW_FUNCTIONS"),
-        "SHOW" if second == "CREATE" && third == "VIEW" => unsupported("SHOW CREATE VIEW", "UTILITY", "SHOW_CREATE_VIEW"),
+        "SHOW" if second == "CREATE" && third == "VIEW" => {
+            unsupported("SHOW CREATE VIEW", "UTILITY", "SHOW_CREATE_VIEW")
+        }
         "SHOW" => hive_or_error("UTILITY", "SHOW"),
         "DESCRIBE" | "DESC" => hive_or_error("UTILITY", "DESCRIBE_TABLE"),
         "INSERT" => unsupported("INSERT INTO", "DML", "INSERT"),
@@ -177,10 +181,13 @@ fn is_ctas(toks: &[&TokenWithSpan]) -> bool {
         match &t.token {
             Token::LParen => depth += 1,
             Token::RParen => depth -= 1,
-            Token::Word(w) if depth == 0 && w.quote_style.is_none() && w.value.eq_ignore_ascii_case("AS") => {
-                if previous != "STORED" {
-                    return true;
-                }
+            Token::Word(w)
+                if depth == 0
+                    && w.quote_style.is_none()
+                    && w.value.eq_ignore_ascii_case("AS")
+                    && previous != "STORED" =>
+            {
+                return true;
             }
             _ => {}
         }
@@ -219,13 +226,11 @@ fn split_values(list: &str) -> Vec<String> {
 /// references (`'abc'`, `1 + 1`, `DATE '2024-01-01'`), else quoted as a string (`abc`).
 fn parameter_sql(value: &str) -> String {
     let dialect = GenericDialect {};
-    let parsed = datafusion::sql::sqlparser::parser::Parser::new(&dialect)
-        .try_with_sql(value)
-        .and_then(|mut p| {
-            let e = p.parse_expr()?;
-            p.expect_token(&Token::EOF)?;
-            Ok(e)
-        });
+    let parsed = datafusion::sql::sqlparser::parser::Parser::new(&dialect).try_with_sql(value).and_then(|mut p| {
+        let e = p.parse_expr()?;
+        p.expect_token(&Token::EOF)?;
+        Ok(e)
+    });
     match parsed {
         Ok(expr) if !mentions_columns(&expr) => value.to_string(),
         _ => format!("'{}'", value.replace('\'', "''")),

@@ -188,7 +188,10 @@ pub fn athena_type_name(t: &DataType) -> String {
         DataType::Int64 | DataType::UInt32 | DataType::UInt64 => "bigint".into(),
         DataType::Float16 | DataType::Float32 => "real".into(),
         DataType::Float64 => "double".into(),
-        DataType::Decimal32(p, s) | DataType::Decimal64(p, s) | DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => {
+        DataType::Decimal32(p, s)
+        | DataType::Decimal64(p, s)
+        | DataType::Decimal128(p, s)
+        | DataType::Decimal256(p, s) => {
             format!("decimal({p},{s})")
         }
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "varchar".into(),
@@ -231,9 +234,10 @@ pub fn column_info(name: &str, t: &DataType) -> serde_json::Value {
     // ColumnInfo.Type is the bare type name; the parameters go to Precision and Scale.
     let base = full.split('(').next().unwrap_or(&full).to_string();
     let (precision, scale) = match t {
-        DataType::Decimal32(p, s) | DataType::Decimal64(p, s) | DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => {
-            (i64::from(*p), i64::from(*s))
-        }
+        DataType::Decimal32(p, s)
+        | DataType::Decimal64(p, s)
+        | DataType::Decimal128(p, s)
+        | DataType::Decimal256(p, s) => (i64::from(*p), i64::from(*s)),
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => (2147483647, 0),
         DataType::Binary | DataType::LargeBinary | DataType::BinaryView => (2147483647, 0),
         DataType::Int8 => (3, 0),
@@ -285,7 +289,10 @@ mod tests {
         assert_eq!(athena_type_name(&DataType::Utf8), "varchar");
         assert_eq!(athena_type_name(&DataType::Int32), "integer");
         assert_eq!(athena_type_name(&DataType::Float32), "real");
-        assert_eq!(athena_type_name(&DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))), "timestamp with time zone");
+        assert_eq!(
+            athena_type_name(&DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))),
+            "timestamp with time zone"
+        );
         let info = column_info("fare", &DataType::Decimal128(10, 2));
         assert_eq!(info["Type"], "decimal");
         assert_eq!(info["Precision"], 10);

@@ -2,9 +2,7 @@
 //! workgroups, parameters and prepared statements, utility statements.
 
 use aws_sdk_athena::error::ProvideErrorMetadata;
-use aws_sdk_athena::types::{
-    QueryExecutionContext, QueryExecutionState, ResultConfiguration, WorkGroupConfiguration,
-};
+use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration, WorkGroupConfiguration};
 use lakebox_harness::{Lakebox, RESULTS_BUCKET};
 use std::time::Duration;
 
@@ -30,7 +28,8 @@ async fn wait_end(lakebox: &Lakebox, id: &str) -> (String, Option<String>) {
 #[tokio::test]
 async fn executions_and_their_results_survive_a_restart() {
     let lakebox = Lakebox::start().await.unwrap();
-    let result = lakebox.query("default", "SELECT 6 * 7 AS answer, 'x' AS s, CAST(NULL AS varchar) AS n").await.unwrap();
+    let result =
+        lakebox.query("default", "SELECT 6 * 7 AS answer, 'x' AS s, CAST(NULL AS varchar) AS n").await.unwrap();
     assert_eq!(result.rows, vec![vec![Some("42".to_string()), Some("x".to_string()), None]]);
     let lakebox = lakebox.restart().await.unwrap();
     let (state, _) = state_of(&lakebox, &result.id).await;
@@ -39,7 +38,7 @@ async fn executions_and_their_results_survive_a_restart() {
     let again = lakebox.results(execution.query_execution().unwrap().clone()).await.unwrap();
     assert_eq!(again.rows, result.rows);
     let listed = lakebox.athena().list_query_executions().send().await.unwrap();
-    assert_eq!(listed.query_execution_ids(), [result.id.clone()]);
+    assert_eq!(listed.query_execution_ids(), std::slice::from_ref(&result.id));
 }
 
 #[tokio::test]
@@ -47,12 +46,20 @@ async fn a_query_running_when_lakebox_stops_is_failed_on_restart() {
     let lakebox = Lakebox::start().await.unwrap();
     lakebox.create_bucket(RESULTS_BUCKET).await.unwrap();
     lakebox.delay_next_queries(1, Duration::from_secs(30)).await.unwrap();
-    let started =
-        lakebox.athena().start_query_execution().query_string("SELECT 1").result_configuration(output()).send().await.unwrap();
-    let id = started.query_execution_id().unwrap().to_string();
-    lakebox_harness::wait_for(Duration::from_secs(10), || async { (state_of(&lakebox, &id).await.0 == "RUNNING").then_some(()) })
+    let started = lakebox
+        .athena()
+        .start_query_execution()
+        .query_string("SELECT 1")
+        .result_configuration(output())
+        .send()
         .await
         .unwrap();
+    let id = started.query_execution_id().unwrap().to_string();
+    lakebox_harness::wait_for(Duration::from_secs(10), || async {
+        (state_of(&lakebox, &id).await.0 == "RUNNING").then_some(())
+    })
+    .await
+    .unwrap();
     let lakebox = lakebox.restart().await.unwrap();
     let (state, reason) = state_of(&lakebox, &id).await;
     assert_eq!(state, "FAILED");
@@ -65,7 +72,8 @@ async fn stop_query_execution_cancels_a_running_query() {
     lakebox.create_bucket(RESULTS_BUCKET).await.unwrap();
     lakebox.delay_next_queries(1, Duration::from_secs(30)).await.unwrap();
     let athena = lakebox.athena();
-    let started = athena.start_query_execution().query_string("SELECT 1").result_configuration(output()).send().await.unwrap();
+    let started =
+        athena.start_query_execution().query_string("SELECT 1").result_configuration(output()).send().await.unwrap();
     let id = started.query_execution_id().unwrap();
     athena.stop_query_execution().query_execution_id(id).send().await.unwrap();
     let (state, reason) = state_of(&lakebox, id).await;
@@ -97,7 +105,12 @@ async fn client_request_tokens_make_starts_idempotent() {
     let athena = lakebox.athena();
     let token = "0123456789abcdef0123456789abcdef";
     let start = |sql: &'static str| {
-        athena.start_query_execution().query_string(sql).client_request_token(token).result_configuration(output()).send()
+        athena
+            .start_query_execution()
+            .query_string(sql)
+            .client_request_token(token)
+            .result_configuration(output())
+            .send()
     };
     let first = start("SELECT 1").await.unwrap();
     let second = start("SELECT 1").await.unwrap();
@@ -203,16 +216,22 @@ async fn execution_parameters_and_prepared_statements() {
 async fn utility_statements_answer_as_athenas_hive_engine() {
     let lakebox = Lakebox::start().await.unwrap();
     lakebox.create_bucket("lake").await.unwrap();
-    lakebox.query("default", "CREATE DATABASE sales COMMENT 'the sales team' LOCATION 's3://lake/sales/'").await.unwrap();
+    lakebox
+        .query("default", "CREATE DATABASE sales COMMENT 'the sales team' LOCATION 's3://lake/sales/'")
+        .await
+        .unwrap();
     let db = lakebox.glue().get_database().name("sales").send().await.unwrap();
     assert_eq!(db.database().unwrap().description(), Some("the sales team"));
     let again = lakebox.run_query("default", "CREATE DATABASE sales").await.unwrap();
     assert_eq!(
         again.status().unwrap().state_change_reason(),
-        Some("FAILED: Execution Error, return code 1 from org.apache.hadoop.hive.ql.exec.DDLTask. Database sales already exists")
+        Some(
+            "FAILED: Execution Error, return code 1 from org.apache.hadoop.hive.ql.exec.DDLTask. Database sales already exists"
+        )
     );
     lakebox.query("default", "CREATE DATABASE IF NOT EXISTS sales").await.unwrap();
-    let ddl = "CREATE EXTERNAL TABLE sales.orders (id bigint COMMENT 'order id', amount decimal(10,2), tags array<string>)
+    let ddl =
+        "CREATE EXTERNAL TABLE sales.orders (id bigint COMMENT 'order id', amount decimal(10,2), tags array<string>)
                PARTITIONED BY (dt string)
                ROW FORMAT DELIMITED FIELDS TERMINATED BY ','
                LOCATION 's3://lake/sales/orders/'
@@ -225,7 +244,10 @@ async fn utility_statements_answer_as_athenas_hive_engine() {
     let dbs = lakebox.query("default", "SHOW DATABASES").await.unwrap();
     assert_eq!(dbs.text_rows(), vec![vec!["default"], vec!["sales"]]);
     let described = lakebox.query("sales", "DESCRIBE orders").await.unwrap();
-    assert_eq!(described.rows[0][0].as_deref(), Some(format!("{:<20}\t{:<20}\t{:<20}", "id", "bigint", "order id").as_str()));
+    assert_eq!(
+        described.rows[0][0].as_deref(),
+        Some(format!("{:<20}\t{:<20}\t{:<20}", "id", "bigint", "order id").as_str())
+    );
     assert_eq!(described.columns.len(), 3);
     let show = lakebox.query("sales", "SHOW CREATE TABLE orders").await.unwrap();
     assert_eq!(show.rows[0][0].as_deref(), Some("CREATE EXTERNAL TABLE `orders`("));
@@ -237,17 +259,53 @@ async fn utility_statements_answer_as_athenas_hive_engine() {
         .query("sales", "ALTER TABLE orders ADD PARTITION (dt='2024-01-01') PARTITION (dt='2024-01-02') LOCATION 's3://lake/elsewhere/'")
         .await
         .unwrap();
-    let p = lakebox.glue().get_partition().database_name("sales").table_name("orders").partition_values("2024-01-02").send().await.unwrap();
+    let p = lakebox
+        .glue()
+        .get_partition()
+        .database_name("sales")
+        .table_name("orders")
+        .partition_values("2024-01-02")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(p.partition().unwrap().storage_descriptor().unwrap().location(), Some("s3://lake/elsewhere/"));
-    let p = lakebox.glue().get_partition().database_name("sales").table_name("orders").partition_values("2024-01-01").send().await.unwrap();
-    assert_eq!(p.partition().unwrap().storage_descriptor().unwrap().location(), Some("s3://lake/sales/orders/dt=2024-01-01/"));
+    let p = lakebox
+        .glue()
+        .get_partition()
+        .database_name("sales")
+        .table_name("orders")
+        .partition_values("2024-01-01")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        p.partition().unwrap().storage_descriptor().unwrap().location(),
+        Some("s3://lake/sales/orders/dt=2024-01-01/")
+    );
     let dup = lakebox.run_query("sales", "ALTER TABLE orders ADD PARTITION (dt='2024-01-01')").await.unwrap();
-    assert!(dup.status().unwrap().state_change_reason().unwrap().ends_with("AlreadyExistsException(message:Partition already exists.)"));
+    assert!(
+        dup.status()
+            .unwrap()
+            .state_change_reason()
+            .unwrap()
+            .ends_with("AlreadyExistsException(message:Partition already exists.)")
+    );
     lakebox.query("sales", "ALTER TABLE orders ADD IF NOT EXISTS PARTITION (dt='2024-01-01')").await.unwrap();
 
-    lakebox.s3().put_object().bucket("lake").key("sales/orders/dt=2024-01-01/a.csv").body(b"id,amount,tags\n1,9.99,a\x02b\n2,\\N,\n".to_vec().into()).send().await.unwrap();
+    lakebox
+        .s3()
+        .put_object()
+        .bucket("lake")
+        .key("sales/orders/dt=2024-01-01/a.csv")
+        .body(b"id,amount,tags\n1,9.99,a\x02b\n2,\\N,\n".to_vec().into())
+        .send()
+        .await
+        .unwrap();
     let rows = lakebox.query("sales", "SELECT id, amount, tags, dt FROM orders ORDER BY id").await.unwrap();
-    assert_eq!(rows.text_rows(), vec![vec!["1", "9.99", "[a, b]", "2024-01-01"], vec!["2", "NULL", "[]", "2024-01-01"]]);
+    assert_eq!(
+        rows.text_rows(),
+        vec![vec!["1", "9.99", "[a, b]", "2024-01-01"], vec!["2", "NULL", "[]", "2024-01-01"]]
+    );
     let types: Vec<&str> = rows.columns.iter().map(|c| c.athena_type.as_str()).collect();
     assert_eq!(types, ["bigint", "decimal", "array", "varchar"]);
 
@@ -259,6 +317,12 @@ async fn utility_statements_answer_as_athenas_hive_engine() {
     lakebox.query("default", "DROP DATABASE sales CASCADE").await.unwrap();
     assert!(lakebox.glue().get_database().name("sales").send().await.is_err());
 
-    let missing = lakebox.athena().start_query_execution().query_string("DESCRIBE nope").result_configuration(output()).send().await;
+    let missing = lakebox
+        .athena()
+        .start_query_execution()
+        .query_string("DESCRIBE nope")
+        .result_configuration(output())
+        .send()
+        .await;
     assert!(missing.unwrap_err().message().unwrap().starts_with("Entity Not Found"));
 }

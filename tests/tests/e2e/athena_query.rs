@@ -79,7 +79,10 @@ async fn parquet_aggregates_match_the_generated_trips() {
     assert_eq!(types, ["bigint", "double", "bigint"]);
 
     // Files say `VendorID`, Glue says `vendorid`: never silently NULL.
-    let result = lakebox.query("taxi", "SELECT count(vendorid), count(\"VendorID\"), max(pulocationid) FROM trips").await.unwrap();
+    let result = lakebox
+        .query("taxi", "SELECT count(vendorid), count(\"VendorID\"), max(pulocationid) FROM trips")
+        .await
+        .unwrap();
     let max_pu = trips.iter().map(|t| t.pu_location_id).max().unwrap();
     assert_eq!(result.text_rows(), vec![vec![ROWS.to_string(), ROWS.to_string(), max_pu.to_string()]]);
     let names: Vec<&str> = result.columns.iter().map(|c| c.name.as_str()).collect();
@@ -129,7 +132,12 @@ async fn ddl_over_zero_padded_folders_compares_integer_keys_numerically() {
 
     let repaired = lakebox.query("taxi", "MSCK REPAIR TABLE trips_int").await.unwrap();
     assert_eq!(repaired.rows.len(), 1 + 3, "the 'not in metastore' line and one line per added partition");
-    assert!(repaired.rows[0][0].as_deref().unwrap().starts_with("Partitions not in metastore:\ttrips_int:year=2024/month=01"));
+    assert!(
+        repaired.rows[0][0]
+            .as_deref()
+            .unwrap()
+            .starts_with("Partitions not in metastore:\ttrips_int:year=2024/month=01")
+    );
     let partitions = lakebox.query("taxi", "SHOW PARTITIONS trips_int").await.unwrap();
     assert_eq!(
         partitions.text_rows(),
@@ -227,7 +235,9 @@ async fn bad_sql_is_refused_or_fails_with_athenas_words() {
     let refused = athena
         .start_query_execution()
         .query_string("SELEC 1")
-        .result_configuration(aws_sdk_athena::types::ResultConfiguration::builder().output_location("s3://lakebox-results/").build())
+        .result_configuration(
+            aws_sdk_athena::types::ResultConfiguration::builder().output_location("s3://lakebox-results/").build(),
+        )
         .send()
         .await
         .unwrap_err();

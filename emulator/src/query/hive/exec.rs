@@ -122,7 +122,8 @@ pub async fn execute(cx: &HiveContext<'_>, statement: HiveStatement) -> Result<H
             }
         }
         HiveStatement::DropDatabase { name, if_exists, cascade } => {
-            match cx.catalog.get_tables(None, &name, None, &PageRequest { max_results: Some(1), ..Default::default() }) {
+            match cx.catalog.get_tables(None, &name, None, &PageRequest { max_results: Some(1), ..Default::default() })
+            {
                 Err(CatalogError::NotFound(_)) if if_exists => return none(),
                 Err(CatalogError::NotFound(_)) => return Err(database_missing(&name)),
                 Err(e) => return Err(internal(e)),
@@ -174,13 +175,18 @@ pub async fn execute(cx: &HiveContext<'_>, statement: HiveStatement) -> Result<H
             let mut inputs = Vec::new();
             for p in partitions {
                 let values = ordered_values(&t, &p.values, true)?;
-                let storage_descriptor = p.location.map(|l| StorageDescriptor { location: Some(l), ..Default::default() });
+                let storage_descriptor =
+                    p.location.map(|l| StorageDescriptor { location: Some(l), ..Default::default() });
                 inputs.push(PartitionInput { values: Some(values), storage_descriptor, ..Default::default() });
             }
             for chunk in inputs.chunks(100) {
-                let errors =
-                    cx.catalog.batch_create_partition(None, &db, &t.name, chunk.to_vec(), 100).map_err(execution_error)?;
-                if let Some((_, e)) = errors.into_iter().find(|(_, e)| !(if_not_exists && matches!(e, CatalogError::AlreadyExists(_)))) {
+                let errors = cx
+                    .catalog
+                    .batch_create_partition(None, &db, &t.name, chunk.to_vec(), 100)
+                    .map_err(execution_error)?;
+                if let Some((_, e)) =
+                    errors.into_iter().find(|(_, e)| !(if_not_exists && matches!(e, CatalogError::AlreadyExists(_))))
+                {
                     return Err(match e {
                         CatalogError::AlreadyExists(_) => {
                             execution_error("AlreadyExistsException(message:Partition already exists.)")
@@ -248,9 +254,10 @@ pub async fn execute(cx: &HiveContext<'_>, statement: HiveStatement) -> Result<H
         HiveStatement::SetPartitionLocation { table, partition, location } => {
             let (db, t) = cx.table(&table)?;
             let values = ordered_values(&t, &partition, true)?;
-            let mut p = cx.catalog.get_partition(None, &db, &t.name, &values).map_err(|_| {
-                semantic("[Error 10006]: Partition not found", 1301)
-            })?;
+            let mut p = cx
+                .catalog
+                .get_partition(None, &db, &t.name, &values)
+                .map_err(|_| semantic("[Error 10006]: Partition not found", 1301))?;
             p.storage_descriptor.get_or_insert_with(Default::default).location = Some(location);
             let write = crate::catalog::PartitionWrite {
                 values: values.clone(),
@@ -271,7 +278,9 @@ pub async fn execute(cx: &HiveContext<'_>, statement: HiveStatement) -> Result<H
             let mut page = PageRequest::default();
             loop {
                 let p = cx.catalog.get_databases(None, &page).map_err(internal)?;
-                rows.extend(p.items.into_iter().map(|d| d.name).filter(|n| matcher.as_ref().is_none_or(|m| m.is_match(n))));
+                rows.extend(
+                    p.items.into_iter().map(|d| d.name).filter(|n| matcher.as_ref().is_none_or(|m| m.is_match(n))),
+                );
                 match p.next_token {
                     Some(t) => page.next_token = Some(t),
                     None => break,
@@ -287,7 +296,9 @@ pub async fn execute(cx: &HiveContext<'_>, statement: HiveStatement) -> Result<H
             let mut page = PageRequest::default();
             loop {
                 let p = cx.catalog.get_tables(None, &db, None, &page).map_err(internal)?;
-                rows.extend(p.items.into_iter().map(|t| t.name).filter(|n| matcher.as_ref().is_none_or(|m| m.is_match(n))));
+                rows.extend(
+                    p.items.into_iter().map(|t| t.name).filter(|n| matcher.as_ref().is_none_or(|m| m.is_match(n))),
+                );
                 match p.next_token {
                     Some(t) => page.next_token = Some(t),
                     None => break,
@@ -334,9 +345,9 @@ pub async fn execute(cx: &HiveContext<'_>, statement: HiveStatement) -> Result<H
             let (db, t) = cx.table(&table)?;
             if let Some(spec) = partition {
                 let values = ordered_values(&t, &spec, true)?;
-                cx.catalog.get_partition(None, &db, &t.name, &values).map_err(|_| {
-                    semantic("[Error 10006]: Partition not found", 1301)
-                })?;
+                cx.catalog
+                    .get_partition(None, &db, &t.name, &values)
+                    .map_err(|_| semantic("[Error 10006]: Partition not found", 1301))?;
             }
             Ok(HiveOutput { columns: vec!["col_name", "data_type", "comment"], rows: describe(&t, formatted, &db) })
         }
@@ -364,7 +375,10 @@ fn update_table(
         ..Default::default()
     };
     change(&mut input)?;
-    input.parameters.get_or_insert_with(Default::default).insert("transient_lastDdlTime".into(), now_secs().to_string());
+    input
+        .parameters
+        .get_or_insert_with(Default::default)
+        .insert("transient_lastDdlTime".into(), now_secs().to_string());
     let update = TableUpdate { input, version_id: t.version_id.clone(), skip_archive: false };
     cx.catalog.update_table(None, db, update).map_err(execution_error)?;
     Ok(HiveOutput::default())
@@ -390,7 +404,10 @@ fn ordered_values(t: &Table, spec: &[(String, String)], full: bool) -> Result<Ve
         }
     }
     if let Some((name, _)) = spec.iter().find(|(name, _)| !keys.iter().any(|k| k.name.eq_ignore_ascii_case(name))) {
-        return Err(semantic(format!("[Error 10098]: Non-Partition column appears in the partition specification: {name}"), 1100));
+        return Err(semantic(
+            format!("[Error 10098]: Non-Partition column appears in the partition specification: {name}"),
+            1100,
+        ));
     }
     Ok(values)
 }
@@ -521,7 +538,10 @@ async fn msck_repair(cx: &HiveContext<'_>, table: &QualifiedName) -> Result<Hive
         .iter()
         .map(|(values, folder)| PartitionInput {
             values: Some(values.clone()),
-            storage_descriptor: Some(StorageDescriptor { location: Some(format!("{base}{folder}/")), ..Default::default() }),
+            storage_descriptor: Some(StorageDescriptor {
+                location: Some(format!("{base}{folder}/")),
+                ..Default::default()
+            }),
             ..Default::default()
         })
         .collect();

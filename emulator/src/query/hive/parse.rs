@@ -27,8 +27,7 @@ pub fn parse(sql: &str) -> Result<HiveStatement> {
         column: e.location.column,
         message: e.message,
     })?;
-    let tokens: Vec<TokenWithSpan> =
-        tokens.into_iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
+    let tokens: Vec<TokenWithSpan> = tokens.into_iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
     let mut p = P { tokens, pos: 0 };
     let statement = p.statement()?;
     while p.eat(&Token::SemiColon) {}
@@ -270,8 +269,7 @@ impl P {
     fn hive_type(&mut self) -> Result<String> {
         let mut out = String::new();
         let mut depth = 0i32;
-        loop {
-            let Some(t) = self.peek().cloned() else { break };
+        while let Some(t) = self.peek().cloned() {
             match &t {
                 Token::Comma | Token::RParen if depth == 0 => break,
                 Token::Word(w) if depth == 0 && !out.is_empty() && w.quote_style.is_none() => {
@@ -596,9 +594,15 @@ mod tests {
         ));
         assert!(matches!(parse("MSCK REPAIR TABLE t"), Ok(HiveStatement::MsckRepair { .. })));
         assert!(matches!(parse("show tables in sales 'tr*'"), Ok(HiveStatement::ShowTables { .. })));
-        assert!(matches!(parse("SHOW TBLPROPERTIES t('classification')"), Ok(HiveStatement::ShowTblProperties { key: Some(_), .. })));
+        assert!(matches!(
+            parse("SHOW TBLPROPERTIES t('classification')"),
+            Ok(HiveStatement::ShowTblProperties { key: Some(_), .. })
+        ));
         assert!(matches!(parse("DESCRIBE FORMATTED sales.t"), Ok(HiveStatement::Describe { formatted: true, .. })));
-        assert!(matches!(parse("DROP DATABASE IF EXISTS x CASCADE"), Ok(HiveStatement::DropDatabase { cascade: true, .. })));
+        assert!(matches!(
+            parse("DROP DATABASE IF EXISTS x CASCADE"),
+            Ok(HiveStatement::DropDatabase { cascade: true, .. })
+        ));
         assert!(matches!(
             parse("CREATE DATABASE IF NOT EXISTS x COMMENT 'c' LOCATION 's3://b/x/' WITH DBPROPERTIES ('k'='v')"),
             Ok(HiveStatement::CreateDatabase { if_not_exists: true, .. })

@@ -51,10 +51,12 @@ fn columns(defs: &[super::ColumnDef]) -> Vec<Column> {
 
 /// The Glue `TableInput` Athena's Hive engine writes for `CREATE EXTERNAL TABLE`.
 pub fn table_input(ct: &CreateTable, now_secs: i64) -> Result<TableInput, String> {
-    let (mut input, mut output, mut library) = (TEXT_INPUT.to_string(), TEXT_OUTPUT.to_string(), LAZY_SIMPLE.to_string());
+    let (mut input, mut output, mut library) =
+        (TEXT_INPUT.to_string(), TEXT_OUTPUT.to_string(), LAZY_SIMPLE.to_string());
     match &ct.stored_as {
         Some(StoredAs::Named(name)) => {
-            let (i, o, s) = stored_as(name).ok_or_else(|| format!("Unrecognized file format in STORED AS clause: '{name}'"))?;
+            let (i, o, s) =
+                stored_as(name).ok_or_else(|| format!("Unrecognized file format in STORED AS clause: '{name}'"))?;
             (input, output, library) = (i.into(), o.into(), s.into());
         }
         Some(StoredAs::Formats { input: i, output: o }) => (input, output) = (i.clone(), o.clone()),
@@ -94,7 +96,11 @@ pub fn table_input(ct: &CreateTable, now_secs: i64) -> Result<TableInput, String
         output_format: Some(output),
         compressed: Some(false),
         number_of_buckets: Some(buckets),
-        serde_info: Some(SerDeInfo { name: None, serialization_library: Some(library), parameters: Some(serde_params) }),
+        serde_info: Some(SerDeInfo {
+            name: None,
+            serialization_library: Some(library),
+            parameters: Some(serde_params),
+        }),
         bucket_columns: Some(bucket_columns),
         sort_columns: Some(Vec::new()),
         parameters: Some(BTreeMap::new()),
@@ -190,7 +196,8 @@ pub fn show_create_table(table: &Table) -> Vec<String> {
     }
     let sd = table.storage_descriptor.clone().unwrap_or_default();
     if let Some(buckets) = sd.number_of_buckets.filter(|n| *n > 0) {
-        let cols: Vec<String> = sd.bucket_columns.clone().unwrap_or_default().iter().map(|c| format!("`{c}`")).collect();
+        let cols: Vec<String> =
+            sd.bucket_columns.clone().unwrap_or_default().iter().map(|c| format!("`{c}`")).collect();
         lines.push("CLUSTERED BY ( ".into());
         lines.push(format!("  {}) ", cols.join(", ")));
         lines.push(format!("INTO {buckets} BUCKETS"));
@@ -198,9 +205,18 @@ pub fn show_create_table(table: &Table) -> Vec<String> {
     let library = serde_library(table);
     let mut serde_params = sd.serde_info.as_ref().and_then(|s| s.parameters.clone()).unwrap_or_default();
     serde_params.remove("serialization.format");
-    let delimited_keys =
-        ["field.delim", "colelction.delim", "collection.delim", "mapkey.delim", "line.delim", "serialization.null.format"];
-    if library == LAZY_SIMPLE && serde_params.keys().all(|k| delimited_keys.contains(&k.as_str())) && !serde_params.is_empty() {
+    let delimited_keys = [
+        "field.delim",
+        "colelction.delim",
+        "collection.delim",
+        "mapkey.delim",
+        "line.delim",
+        "serialization.null.format",
+    ];
+    if library == LAZY_SIMPLE
+        && serde_params.keys().all(|k| delimited_keys.contains(&k.as_str()))
+        && !serde_params.is_empty()
+    {
         lines.push("ROW FORMAT DELIMITED ".into());
         let labels = [
             ("field.delim", "FIELDS TERMINATED BY"),
@@ -263,7 +279,10 @@ pub fn describe(table: &Table, formatted: bool, db: &str) -> Vec<String> {
         lines.push("\t \t ".into());
     }
     for c in data_columns(table) {
-        let comment = c.comment.clone().unwrap_or_else(|| if from_deserializer { "from deserializer".into() } else { String::new() });
+        let comment = c
+            .comment
+            .clone()
+            .unwrap_or_else(|| if from_deserializer { "from deserializer".into() } else { String::new() });
         lines.push(describe_row(&c.name, &ty(&c), &comment));
     }
     let keys = table.partition_keys();
@@ -327,8 +346,8 @@ pub fn show_columns(table: &Table) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::hive::parse::parse;
     use crate::query::hive::HiveStatement;
+    use crate::query::hive::parse::parse;
 
     fn table(sql: &str) -> Table {
         let HiveStatement::CreateTable(ct) = parse(sql).unwrap() else { panic!() };
@@ -354,7 +373,10 @@ mod tests {
         let sd = t.storage_descriptor.clone().unwrap();
         assert_eq!(sd.input_format.as_deref(), Some("org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"));
         let serde = sd.serde_info.clone().unwrap();
-        assert_eq!(serde.serialization_library.as_deref(), Some("org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"));
+        assert_eq!(
+            serde.serialization_library.as_deref(),
+            Some("org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe")
+        );
         assert_eq!(serde.parameters.unwrap()["serialization.format"], "1");
         let params = t.parameters.clone().unwrap();
         assert_eq!(params["EXTERNAL"], "TRUE");
