@@ -46,6 +46,21 @@ enum Command {
 enum Fixtures {
     /// NYC yellow-taxi trips (TLC columns), deterministic for a seed.
     Taxi(TaxiArgs),
+    /// The 265-row taxi-zone lookup (LocationID, Borough, Zone, service_zone) as CSV.
+    Zones(ZonesArgs),
+}
+
+#[derive(clap::Args)]
+struct ZonesArgs {
+    /// Destination: s3://bucket/prefix (the bucket must exist), or file:///dir to write a local file.
+    #[arg(long)]
+    to: String,
+    /// Register a Glue table named database.table over the file.
+    #[arg(long)]
+    register: Option<String>,
+    /// The endpoint (default: $AWS_ENDPOINT_URL, else http://127.0.0.1:4566).
+    #[arg(long)]
+    endpoint: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -114,23 +129,7 @@ async fn load_taxi(args: TaxiArgs) -> anyhow::Result<()> {
         println!("wrote {} rows in {} files ({} bytes) to {}", report.rows, report.files, report.bytes, args.to);
         return Ok(());
     }
-    let endpoint = args
-        .endpoint
-        .clone()
-        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
-        .unwrap_or_else(|| "http://127.0.0.1:4566".into());
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(&endpoint);
-    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
-        loader = loader.region(aws_config::Region::new("us-east-1"));
-    }
-    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() && std::env::var_os("AWS_PROFILE").is_none() {
-        // Lakebox accepts any credentials; don't make the default chain probe for real ones.
-        loader =
-            loader.credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "lakebox"));
-    }
-    let sdk = loader.load().await;
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
-    let glue = aws_sdk_glue::Client::new(&sdk);
+    let (s3, glue) = clients(args.endpoint.clone()).await;
     let options = taxi_options(&args, start, std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let report = lakebox_fixtures::load::load_taxi(&s3, &glue, &options).await?;
     println!(
@@ -144,6 +143,39 @@ async fn load_taxi(args: TaxiArgs) -> anyhow::Result<()> {
             .unwrap_or_default()
     );
     Ok(())
+}
+
+async fn load_zones(args: ZonesArgs) -> anyhow::Result<()> {
+    if let Some(dir) = args.to.strip_prefix("file://") {
+        anyhow::ensure!(args.register.is_none(), "--register needs an s3:// destination");
+        std::fs::create_dir_all(dir)?;
+        let path = std::path::Path::new(dir).join(lakebox_fixtures::load::ZONES_FILE);
+        std::fs::write(&path, lakebox_fixtures::zones::csv())?;
+        println!("wrote {}", path.display());
+        return Ok(());
+    }
+    let (s3, glue) = clients(args.endpoint.clone()).await;
+    lakebox_fixtures::load::load_zones(&s3, &glue, &args.to, args.register.as_deref()).await?;
+    println!("wrote 265 zones to {}", args.to);
+    Ok(())
+}
+
+/// S3 (path style) and Glue clients for an endpoint.
+async fn clients(endpoint: Option<String>) -> (aws_sdk_s3::Client, aws_sdk_glue::Client) {
+    let endpoint =
+        endpoint.or_else(|| std::env::var("AWS_ENDPOINT_URL").ok()).unwrap_or_else(|| "http://127.0.0.1:4566".into());
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(&endpoint);
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() && std::env::var_os("AWS_PROFILE").is_none() {
+        // Lakebox accepts any credentials; don't make the default chain probe for real ones.
+        loader =
+            loader.credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "lakebox"));
+    }
+    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
+        loader = loader.region(aws_config::Region::new("us-east-1"));
+    }
+    let sdk = loader.load().await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    (s3, aws_sdk_glue::Client::new(&sdk))
 }
 
 fn taxi_options(args: &TaxiArgs, start: (i32, u32), progress: bool) -> lakebox_fixtures::load::LoadOptions {
@@ -177,6 +209,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Fixtures(Fixtures::Taxi(args)) => load_taxi(args).await?,
+        Command::Fixtures(Fixtures::Zones(args)) => load_zones(args).await?,
         Command::Serve { host, port, data_dir, account_id, s3_endpoint, s3_region, file_roots } => {
             let mut builder =
                 lakebox::LakeboxBuilder::default().host(host).port(port).data_dir(&data_dir).account_id(account_id);
