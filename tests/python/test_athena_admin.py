@@ -228,12 +228,14 @@ def test_metadata_reads_the_glue_catalog(athena, glue):
     assert error_code(e) == "MetadataException"
 
 
-def test_query_execution_is_not_served_yet(athena):
-    """Until SQL execution lands, the execution operations are refused by name, not faked."""
+def test_query_execution_needs_an_output_location(athena):
+    """Without ResultConfiguration.OutputLocation and no workgroup location, Athena refuses the
+    query with INVALID_INPUT (wording measured on Athena, see docs/COMPATIBILITY.md)."""
     with pytest.raises(ClientError) as e:
         athena.start_query_execution(QueryString="SELECT 1")
-    assert error_code(e) == "UnknownOperationException"
-    assert "StartQueryExecution" in e.value.response["Error"]["Message"]
+    assert error_code(e) == "InvalidRequestException"
+    assert e.value.response["AthenaErrorCode"] == "INVALID_INPUT"
+    assert e.value.response["Error"]["Message"].startswith("No output location provided.")
 
 
 def test_athena_state_survives_a_restart(start_lakebox, tmp_path):
