@@ -231,15 +231,19 @@ pub fn athena_type_name(t: &DataType) -> String {
 /// The `ColumnInfo` of one result column, with the members Athena fills for its type.
 pub fn column_info(name: &str, t: &DataType) -> serde_json::Value {
     let full = athena_type_name(t);
-    // ColumnInfo.Type is the bare type name; the parameters go to Precision and Scale.
-    let base = full.split('(').next().unwrap_or(&full).to_string();
+    // ColumnInfo.Type is the bare type name; the parameters go to Precision and Scale. Athena
+    // reports Trino's `real` as `float`.
+    let base = match full.split('(').next().unwrap_or(&full) {
+        "real" => "float".to_string(),
+        other => other.to_string(),
+    };
     let (precision, scale) = match t {
         DataType::Decimal32(p, s)
         | DataType::Decimal64(p, s)
         | DataType::Decimal128(p, s)
         | DataType::Decimal256(p, s) => (i64::from(*p), i64::from(*s)),
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => (2147483647, 0),
-        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => (2147483647, 0),
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => (1073741824, 0),
         DataType::Int8 => (3, 0),
         DataType::Int16 | DataType::UInt8 => (5, 0),
         DataType::Int32 | DataType::UInt16 => (10, 0),
@@ -299,5 +303,7 @@ mod tests {
         assert_eq!(info["Scale"], 2);
         let info = column_info("m", &map_type(DataType::Utf8, DataType::Int64));
         assert_eq!(info["Type"], "map");
+        assert_eq!(column_info("r", &DataType::Float32)["Type"], "float", "Athena calls real float");
+        assert_eq!(column_info("s", &DataType::Utf8)["Precision"], 2147483647);
     }
 }

@@ -154,6 +154,22 @@ async fn ddl_over_zero_padded_folders_compares_integer_keys_numerically() {
 }
 
 #[tokio::test]
+async fn columns_missing_from_the_files_read_as_null() {
+    let lakebox = taxi(Format::Parquet, Layout::Flat, "trips").await;
+    let ddl = "CREATE EXTERNAL TABLE taxi.wider (vendorid int, not_in_files string, fare_amount double)
+               STORED AS PARQUET LOCATION 's3://lake/trips/'";
+    lakebox.query("taxi", ddl).await.unwrap();
+    let result = lakebox
+        .query("taxi", "SELECT count(*), count(not_in_files), count(vendorid), sum(fare_amount) FROM wider")
+        .await
+        .unwrap();
+    let fare: f64 = trips().iter().map(|t| t.fare_amount).sum();
+    let row = &result.rows[0];
+    assert_eq!((row[0].as_deref(), row[1].as_deref(), row[2].as_deref()), (Some("6000"), Some("0"), Some("6000")));
+    assert!(close(row[3].as_deref().unwrap().parse().unwrap(), fare));
+}
+
+#[tokio::test]
 async fn csv_and_json_tables_read_like_parquet() {
     let trips = trips();
     let expected_fare: f64 = trips.iter().map(|t| t.fare_amount).sum();
