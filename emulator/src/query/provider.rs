@@ -167,6 +167,19 @@ fn fields(columns: &[Column]) -> Result<Vec<Field>> {
 impl GlueTable {
     /// The DataFusion view of `table`.
     pub fn new(env: Arc<QueryEnv>, table: Table) -> Result<Self> {
+        if table.table_type.as_deref() == Some("VIRTUAL_VIEW") {
+            return Err(DataFusionError::NotImplemented(format!(
+                "NOT_SUPPORTED: '{}' is a view; Lakebox does not run views yet",
+                table.name
+            )));
+        }
+        let params = table.parameters.clone().unwrap_or_default();
+        if params.get("table_type").is_some_and(|t| t.eq_ignore_ascii_case("ICEBERG")) {
+            return Err(DataFusionError::NotImplemented(format!(
+                "NOT_SUPPORTED: '{}' is an Iceberg table; Lakebox does not read Iceberg tables yet",
+                table.name
+            )));
+        }
         let sd = table.storage_descriptor.clone().unwrap_or_default();
         let data = fields(sd.columns.as_deref().unwrap_or_default())?;
         let keys = fields(table.partition_keys())?;

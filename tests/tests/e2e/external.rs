@@ -104,3 +104,75 @@ async fn in_external_mode_lakebox_stores_no_objects_and_points_s3_clients_elsewh
     glue.create_database().database_input(input).send().await.unwrap();
     assert!(lakebox.data_dir().join(lakebox::CATALOG_FILE).exists());
 }
+
+#[tokio::test]
+#[ignore = "needs moto_server (LAKEBOX_MOTO_SERVER); ./scripts/test runs it"]
+async fn athena_reads_tables_and_writes_results_on_the_external_s3() {
+    let moto = moto().await;
+    let endpoint = moto.endpoint.clone();
+    let lakebox =
+        Lakebox::start_with(|b| b.s3_endpoint(&endpoint, "us-east-1").s3_credentials("test", "test")).await.unwrap();
+    let direct = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&lakebox_harness::sdk_config(&moto.endpoint)).force_path_style(true).build(),
+    );
+    for bucket in ["lake", "results"] {
+        direct.create_bucket().bucket(bucket).send().await.unwrap();
+    }
+    let csv = "1,a\n2,b\n3,\\N\n";
+    direct
+        .put_object()
+        .bucket("lake")
+        .key("t/dt=1/part.csv")
+        .body(ByteStream::from_static(csv.as_bytes()))
+        .send()
+        .await
+        .unwrap();
+    let athena = lakebox.athena();
+    let run = |sql: &'static str| {
+        athena
+            .start_query_execution()
+            .query_string(sql)
+            .result_configuration(
+                aws_sdk_athena::types::ResultConfiguration::builder().output_location("s3://results/q/").build(),
+            )
+            .send()
+    };
+    let wait = |id: String| {
+        let athena = athena.clone();
+        async move {
+            lakebox_harness::wait_for(Duration::from_secs(30), || {
+                let athena = athena.clone();
+                let id = id.clone();
+                async move {
+                    let e = athena.get_query_execution().query_execution_id(&id).send().await.ok()?;
+                    let e = e.query_execution()?.clone();
+                    let state = e.status()?.state()?.as_str().to_string();
+                    matches!(state.as_str(), "SUCCEEDED" | "FAILED" | "CANCELLED").then_some(e)
+                }
+            })
+            .await
+            .unwrap()
+        }
+    };
+    for sql in [
+        "CREATE EXTERNAL TABLE t (id int, name string) PARTITIONED BY (dt string) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' LOCATION 's3://lake/t/'",
+        "MSCK REPAIR TABLE t",
+    ] {
+        let id = run(sql).await.unwrap().query_execution_id().unwrap().to_string();
+        let e = wait(id).await;
+        assert_eq!(e.status().unwrap().state().unwrap().as_str(), "SUCCEEDED", "{sql}: {:?}", e.status());
+    }
+    let id =
+        run("SELECT sum(id), count(name), max(dt) FROM t").await.unwrap().query_execution_id().unwrap().to_string();
+    let e = wait(id.clone()).await;
+    assert_eq!(e.status().unwrap().state().unwrap().as_str(), "SUCCEEDED", "{:?}", e.status());
+    let rows = athena.get_query_results().query_execution_id(&id).send().await.unwrap();
+    let values: Vec<Option<&str>> =
+        rows.result_set().unwrap().rows()[1].data().iter().map(|d| d.var_char_value()).collect();
+    assert_eq!(values, [Some("6"), Some("2"), Some("1")]);
+    // The result file is on the external S3, where any client reads it.
+    let file = direct.get_object().bucket("results").key(format!("q/{id}.csv")).send().await.unwrap();
+    let text = String::from_utf8(file.body.collect().await.unwrap().to_vec()).unwrap();
+    assert_eq!(text, "\"_col0\",\"_col1\",\"_col2\"\n\"6\",\"2\",\"1\"\n");
+    assert!(e.statistics().unwrap().data_scanned_in_bytes().unwrap() == csv.len() as i64);
+}
