@@ -106,6 +106,37 @@ impl Lakebox {
         aws_sdk_athena::Client::new(&self.sdk)
     }
 
+    /// Loads a taxi fixture through the S3 and Glue APIs: files under `s3://lake/<table>/`,
+    /// registered as `target` (`database.table`, the database created if needed).
+    pub async fn load_taxi(
+        &self,
+        target: &str,
+        config: lakebox_fixtures::TaxiConfig,
+        format: lakebox_fixtures::write::Format,
+        layout: lakebox_fixtures::write::Layout,
+    ) -> anyhow::Result<lakebox_fixtures::load::LoadReport> {
+        self.create_bucket(DATA_BUCKET).await?;
+        let table = target.split_once('.').map(|(_, t)| t).unwrap_or(target);
+        let options = lakebox_fixtures::load::LoadOptions {
+            config,
+            format,
+            layout,
+            rows_per_file: 250_000,
+            destination: format!("s3://{DATA_BUCKET}/{table}"),
+            register: Some(target.to_string()),
+            progress: false,
+        };
+        lakebox_fixtures::load::load_taxi(&self.s3(), &self.glue(), &options).await
+    }
+
+    /// Loads the 265-row taxi-zone lookup under `s3://lake/<table>/`, registered as `target`.
+    pub async fn load_zones(&self, target: &str) -> anyhow::Result<()> {
+        self.create_bucket(DATA_BUCKET).await?;
+        let table = target.split_once('.').map(|(_, t)| t).unwrap_or(target);
+        let destination = format!("s3://{DATA_BUCKET}/{table}");
+        lakebox_fixtures::load::load_zones(&self.s3(), &self.glue(), &destination, Some(target)).await
+    }
+
     /// Creates an S3 bucket (an existing one is fine).
     pub async fn create_bucket(&self, bucket: &str) -> anyhow::Result<()> {
         match self.s3().create_bucket().bucket(bucket).send().await {
@@ -256,6 +287,9 @@ impl Lakebox {
     }
 }
 
+/// The bucket the fixture loaders write table data to.
+pub const DATA_BUCKET: &str = "lake";
+
 /// The bucket `Lakebox::query` writes results to.
 pub const RESULTS_BUCKET: &str = "lakebox-results";
 
@@ -278,6 +312,34 @@ pub struct QueryResult {
 }
 
 impl QueryResult {
+    /// The result as a stable text table for snapshots: a header of names and Athena types,
+    /// then one line per row (NULL as `NULL`), columns padded to their widest value.
+    pub fn table(&self) -> String {
+        let mut grid: Vec<Vec<String>> = vec![
+            self.columns.iter().map(|c| c.name.clone()).collect(),
+            self.columns.iter().map(|c| c.athena_type.clone()).collect(),
+        ];
+        grid.extend(self.text_rows());
+        let widths: Vec<usize> = (0..self.columns.len())
+            .map(|i| grid.iter().map(|r| r.get(i).map_or(0, |v| v.chars().count())).max().unwrap_or(0))
+            .collect();
+        let line = |row: &[String]| {
+            let cells: Vec<String> = row.iter().zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect();
+            cells.join(" | ").trim_end().to_string()
+        };
+        let mut out = vec![line(&grid[0]), line(&grid[1])];
+        out.push(widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("-+-"));
+        out.extend(grid[2..].iter().map(|r| line(r)));
+        let n = self.rows.len();
+        out.push(format!("({n} row{})", if n == 1 { "" } else { "s" }));
+        out.join("\n") + "\n"
+    }
+
+    /// [`QueryResult::table`] followed by `DataScannedInBytes`, for partition-pruning snapshots.
+    pub fn table_with_scan(&self) -> String {
+        format!("{}data scanned: {} bytes\n", self.table(), self.data_scanned_bytes)
+    }
+
     /// The rows with NULL as the text `NULL`, for compact assertions.
     pub fn text_rows(&self) -> Vec<Vec<String>> {
         self.rows.iter().map(|r| r.iter().map(|v| v.clone().unwrap_or_else(|| "NULL".into())).collect()).collect()
@@ -297,6 +359,16 @@ pub fn sdk_config(endpoint: &str) -> SdkConfig {
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new("test", "test", None, None, "lakebox")))
         .endpoint_url(endpoint)
         .build()
+}
+
+/// insta settings for Lakebox snapshots: query execution ids, ISO timestamps and epoch times
+/// in the snapshot are replaced by stable placeholders.
+pub fn insta_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[id]");
+    settings.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[timestamp]");
+    settings.add_filter(r"'transient_lastDdlTime'='\d+'", "'transient_lastDdlTime'='[time]'");
+    settings
 }
 
 /// Polls `condition` until it returns `Some`, or fails after `timeout`. For eventually-true checks.

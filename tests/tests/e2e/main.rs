@@ -7,5 +7,6 @@ mod external;
 mod glue_catalog;
 mod glue_partitions;
 mod s3;
+mod snapshots;
 mod support;
 mod wire;
