@@ -12,6 +12,9 @@
 //! Each instance listens on its own free port with its own temporary data dir, so tests run in
 //! parallel without seeing each other; the server stops and the directory is removed on drop.
 
+#[cfg(feature = "containers")]
+pub mod container;
+
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;

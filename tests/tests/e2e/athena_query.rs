@@ -299,17 +299,18 @@ async fn file_locations_under_a_file_root_read_the_committed_slices() {
          STORED AS PARQUET LOCATION '{location}'"
     );
     lakebox.query("default", &ddl).await.unwrap();
-    let result = lakebox.query("default", "SELECT count(*), sum(fare_amount), min(tpep_pickup_datetime) FROM slice").await.unwrap();
+    let result = lakebox
+        .query("default", "SELECT count(*), sum(fare_amount), min(tpep_pickup_datetime) FROM slice")
+        .await
+        .unwrap();
     let trips: Vec<Trip> = TaxiTrips::new(&lakebox_fixtures::SLICE_CONFIG).collect();
     let fare: f64 = trips.iter().map(|t| t.fare_amount).sum();
     assert_eq!(result.rows[0][0].as_deref(), Some("1000"));
     assert!(close(result.rows[0][1].as_deref().unwrap().parse().unwrap(), fare));
     assert!(result.rows[0][2].as_deref().unwrap().starts_with("2024-01-01 "));
 
-    let outside = lakebox
-        .run_query("default", "CREATE EXTERNAL TABLE etc (a string) LOCATION 'file:///etc/'")
-        .await
-        .unwrap();
+    let outside =
+        lakebox.run_query("default", "CREATE EXTERNAL TABLE etc (a string) LOCATION 'file:///etc/'").await.unwrap();
     assert_eq!(outside.status().unwrap().state().unwrap().as_str(), "SUCCEEDED", "the DDL only writes the catalog");
     let read = lakebox.run_query("default", "SELECT * FROM etc").await.unwrap();
     let reason = read.status().unwrap().state_change_reason().unwrap().to_string();

@@ -79,3 +79,18 @@ async fn reset_forgets_everything() {
     assert_eq!(response.status(), 200);
     assert!(glue.get_databases().send().await.unwrap().database_list().is_empty());
 }
+
+/// The testcontainers image runs the same server. It needs Docker and the image
+/// (`docker build -t lakebox .`), which CI machines do not have: the test is compiled everywhere
+/// and run with `cargo nextest run -p lakebox-tests --run-ignored only docker_image`.
+#[tokio::test]
+#[ignore = "needs Docker and the lakebox image"]
+async fn the_docker_image_serves_glue_through_testcontainers() {
+    use testcontainers::runners::AsyncRunner as _;
+    let container = lakebox_harness::container::LakeboxImage::default().start().await.unwrap();
+    let endpoint = lakebox_harness::container::endpoint(&container).await.unwrap();
+    let glue = aws_sdk_glue::Client::new(&lakebox_harness::sdk_config(&endpoint));
+    let input = aws_sdk_glue::types::DatabaseInput::builder().name("in_docker").build().unwrap();
+    glue.create_database().database_input(input).send().await.unwrap();
+    assert_eq!(glue.get_databases().send().await.unwrap().database_list().len(), 1);
+}
