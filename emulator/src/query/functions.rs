@@ -9,7 +9,7 @@ use datafusion::arrow::array::{ArrayRef, AsArray, Int64Array};
 use datafusion::arrow::compute::kernels::arity::unary;
 use datafusion::arrow::compute::kernels::temporal::{DatePart, date_part};
 use datafusion::arrow::compute::{CastOptions, cast, cast_with_options};
-use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit};
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility,
@@ -293,7 +293,7 @@ impl ScalarUDFImpl for DateFn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::arrow::array::{Array, TimestampMillisecondArray};
+    use datafusion::arrow::array::TimestampMillisecondArray;
 
     /// The fast integer paths agree with arrow's calendar-based `date_part` on every field,
     /// over times from 1900 to 2100 (leap years, ISO weeks across years, negative epochs).

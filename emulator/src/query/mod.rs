@@ -4,6 +4,7 @@
 //! executes it and writes Athena's result files. Pure of HTTP: the Athena service drives it.
 
 pub mod decode;
+pub mod eager;
 pub mod error;
 pub mod formats;
 pub mod functions;
@@ -196,6 +197,11 @@ impl Engine {
         options.execution.parquet.schema_force_view_types = false;
         options.execution.parquet.binary_as_string = false;
         options.execution.collect_statistics = false;
+        for (key, value) in datafusion_overrides() {
+            if let Err(e) = options.set(key, value) {
+                tracing::warn!(key, value, error = %e, "ignoring a LAKEBOX_DATAFUSION_CONFIG setting");
+            }
+        }
         let runtime = RuntimeEnvBuilder::new().build_arc().map_err(|e| Failure::trino("GENERIC_INTERNAL_ERROR", e))?;
         let state =
             SessionStateBuilder::new().with_config(config).with_runtime_env(runtime).with_default_features().build();
@@ -312,6 +318,20 @@ impl Engine {
         let body = serde_json::json!({ "ColumnInfo": columns }).to_string();
         self.put(&format!("{result}.metadata"), body.into_bytes()).await.map(|_| ())
     }
+}
+
+/// DataFusion settings from `LAKEBOX_DATAFUSION_CONFIG` (`key=value;key=value`, e.g.
+/// `datafusion.execution.target_partitions=4`), read once: a knob for tuning, not a contract.
+fn datafusion_overrides() -> &'static [(String, String)] {
+    static OVERRIDES: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    OVERRIDES.get_or_init(|| {
+        std::env::var("LAKEBOX_DATAFUSION_CONFIG")
+            .unwrap_or_default()
+            .split(';')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect()
+    })
 }
 
 /// `ColumnInfo` of a Hive utility statement's column (always `string`).

@@ -15,7 +15,8 @@ use async_trait::async_trait;
 use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch, new_null_array};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::catalog::{CatalogProvider, SchemaProvider, Session, TableProvider};
-use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::common::stats::Precision;
+use datafusion::common::{DFSchema, ScalarValue, Statistics};
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::PartitionedFile;
@@ -351,7 +352,13 @@ impl TableProvider for GlueTable {
                 TableFormat::Parquet => Arc::new(ParquetSource::new(table_schema.clone())),
                 other => Arc::new(HiveTextSource::new(other.clone(), table_schema.clone())),
             };
+            // The files' total size lets the optimizer pick join sides and broadcast small tables
+            // (a zone lookup joined to millions of trips) without reading any footer.
+            let bytes: u64 = files.iter().map(|f| f.object_meta.size).sum();
+            let mut statistics = Statistics::new_unknown(&self.schema);
+            statistics.total_byte_size = Precision::Inexact(bytes as usize);
             let config = FileScanConfigBuilder::new(ObjectStoreUrl::parse(&url)?, source)
+                .with_statistics(statistics)
                 .with_file_groups(file_groups(files, target))
                 .with_projection_indices(projection.cloned())?
                 .with_limit(limit)
