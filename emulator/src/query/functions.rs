@@ -89,19 +89,6 @@ impl Part {
         }
     }
 
-    /// The field of a time `t` in `per_second` units since the epoch (UTC, no zone), in integer
-    /// arithmetic: a few nanoseconds a value, where a calendar conversion takes tens.
-    fn of(self, t: i64, per_second: i64) -> i64 {
-        let second = t.div_euclid(per_second);
-        match self {
-            Part::Hour => second.div_euclid(3600).rem_euclid(24),
-            Part::Minute => second.div_euclid(60).rem_euclid(60),
-            Part::Second => second.rem_euclid(60),
-            Part::Millisecond => t.rem_euclid(per_second) * 1000 / per_second,
-            _ => self.of_day(second.div_euclid(86_400)),
-        }
-    }
-
     /// The field of a date given as days since 1970-01-01.
     fn of_day(self, days: i64) -> i64 {
         let (year, month, day) = civil_from_days(days);
@@ -154,6 +141,92 @@ fn iso_week(days: i64, year: i64) -> (i64, i64) {
     let _ = year;
     let week = (thursday - days_from_civil(thursday_year, 1, 1)) / 7 + 1;
     (thursday_year, week)
+}
+
+/// Rewrites `CAST(ts AS DATE)` of a timestamp without a zone into [`DateFn`]: arrow's cast
+/// converts each value through a calendar type, ten times slower than the integer division.
+#[derive(Debug, Default)]
+pub struct FastCasts;
+
+impl datafusion::optimizer::OptimizerRule for FastCasts {
+    fn name(&self) -> &str {
+        "lakebox_fast_casts"
+    }
+
+    fn apply_order(&self) -> Option<datafusion::optimizer::ApplyOrder> {
+        Some(datafusion::optimizer::ApplyOrder::BottomUp)
+    }
+
+    fn rewrite(
+        &self,
+        plan: datafusion::logical_expr::LogicalPlan,
+        _config: &dyn datafusion::optimizer::OptimizerConfig,
+    ) -> Result<datafusion::common::tree_node::Transformed<datafusion::logical_expr::LogicalPlan>> {
+        use datafusion::common::tree_node::{Transformed, TreeNode as _};
+        use datafusion::logical_expr::{Expr, ExprSchemable as _};
+        let schema = match plan.inputs().as_slice() {
+            [input] => input.schema().clone(),
+            _ => return Ok(Transformed::no(plan)),
+        };
+        let date = Arc::new(ScalarUDF::new_from_impl(DateFn::new()));
+        plan.map_expressions(|e| {
+            e.transform(|e| {
+                if let Expr::Cast(c) = &e
+                    && c.field.data_type() == &DataType::Date32
+                    && let Ok((DataType::Timestamp(_, None), _)) =
+                        c.expr.to_field(&schema).map(|(_, f)| (f.data_type().clone(), ()))
+                {
+                    let call = date.call(vec![c.expr.as_ref().clone()]);
+                    let name = e.schema_name().to_string();
+                    return Ok(Transformed::yes(call.alias(name)));
+                }
+                Ok(Transformed::no(e))
+            })
+        })
+    }
+}
+
+/// Runs `$body` with `$s` bound to the timestamp scale as a constant, so that divisions by it
+/// compile to multiplications (a `hour(ts)` over millions of rows is a division-bound loop).
+macro_rules! with_scale {
+    ($scale:expr, $s:ident, $body:expr) => {
+        match $scale {
+            1 => {
+                const $s: i64 = 1;
+                $body
+            }
+            1_000 => {
+                const $s: i64 = 1_000;
+                $body
+            }
+            1_000_000 => {
+                const $s: i64 = 1_000_000;
+                $body
+            }
+            _ => {
+                const $s: i64 = 1_000_000_000;
+                $body
+            }
+        }
+    };
+}
+
+/// A field of every time in `t` (in `1/scale` seconds), one specialised loop per field.
+fn times_part(part: Part, t: &Int64Array, scale: i64) -> Int64Array {
+    with_scale!(scale, S, {
+        match part {
+            Part::Hour => unary(t, |v| v.div_euclid(S * 3600).rem_euclid(24)),
+            Part::Minute => unary(t, |v| v.div_euclid(S * 60).rem_euclid(60)),
+            Part::Second => unary(t, |v| v.div_euclid(S).rem_euclid(60)),
+            Part::Millisecond => unary(t, |v| v.rem_euclid(S) * 1000 / S),
+            other => unary(t, |v| other.of_day(v.div_euclid(S * 86_400))),
+        }
+    })
+}
+
+/// A field of every date in `d` (days since 1970-01-01).
+fn days_part(part: Part, d: &Int64Array) -> Int64Array {
+    unary(d, |v| part.of_day(v))
 }
 
 /// `year(x)`, `hour(x)`, ...: one field of a date or timestamp, as a `bigint`.
@@ -231,8 +304,8 @@ impl ScalarUDFImpl for DatePartFn {
         let array = arg.clone().into_array(rows)?;
         let part = self.part;
         let values: ArrayRef = match raw(&array)? {
-            Some(Raw::Times(t, scale)) => Arc::new(unary::<_, _, Int64Type>(&t, |v| part.of(v, scale))),
-            Some(Raw::Days(d)) => Arc::new(unary::<_, _, Int64Type>(&d, |v| part.of_day(v))),
+            Some(Raw::Times(t, scale)) => Arc::new(times_part(part, &t, scale)),
+            Some(Raw::Days(d)) => Arc::new(days_part(part, &d)),
             None => {
                 let mut values = cast(&date_part(array.as_ref(), part.arrow())?, &DataType::Int64)?;
                 if part == Part::Millisecond {
@@ -280,13 +353,16 @@ impl ScalarUDFImpl for DateFn {
         let rows = args.number_rows;
         let [arg] = args.args.as_slice() else { return exec_err!("date takes one argument") };
         let array = arg.clone().into_array(rows)?;
-        let dates =
-            cast_with_options(array.as_ref(), &DataType::Date32, &CastOptions { safe: false, ..Default::default() })
-                .map_err(|e| datafusion::error::DataFusionError::Execution(format!("INVALID_CAST_ARGUMENT: {e}")))?;
-        if matches!(arg, ColumnarValue::Scalar(_)) && !dates.is_empty() {
-            return Ok(ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(&dates, 0)?));
-        }
-        Ok(ColumnarValue::Array(dates))
+        let dates: ArrayRef = match raw(&array)? {
+            Some(Raw::Times(t, scale)) => Arc::new(with_scale!(scale, S, {
+                unary::<_, _, datafusion::arrow::datatypes::Date32Type>(&t, |v| v.div_euclid(S * 86_400) as i32)
+            })),
+            _ => {
+                cast_with_options(array.as_ref(), &DataType::Date32, &CastOptions { safe: false, ..Default::default() })
+                    .map_err(|e| datafusion::error::DataFusionError::Execution(format!("INVALID_CAST_ARGUMENT: {e}")))?
+            }
+        };
+        scalar_or_array(arg, dates)
     }
 }
 
@@ -294,6 +370,30 @@ impl ScalarUDFImpl for DateFn {
 mod tests {
     use super::*;
     use datafusion::arrow::array::TimestampMillisecondArray;
+
+    /// `CAST(ts AS DATE)` rewritten to the integer path answers as arrow's cast does, also
+    /// before 1970 (where truncating division would be off by a day).
+    #[tokio::test]
+    async fn cast_to_date_is_rewritten_and_exact() {
+        use datafusion::execution::SessionStateBuilder;
+        let sql = "SELECT CAST(t AS DATE) AS d FROM (VALUES (TIMESTAMP '1969-12-31 23:59:59.999'), \
+                   (TIMESTAMP '1970-01-01 00:00:00'), (TIMESTAMP '2024-02-29 23:00:00'), (NULL)) AS v(t)";
+        let mut answers = Vec::new();
+        for fast in [false, true] {
+            let mut builder = SessionStateBuilder::new().with_default_features();
+            if fast {
+                builder = builder.with_optimizer_rule(Arc::new(FastCasts));
+            }
+            let ctx = SessionContext::new_with_state(builder.build());
+            let plan = ctx.sql(&format!("EXPLAIN {sql}")).await.unwrap().collect().await.unwrap();
+            let plan = datafusion::arrow::util::pretty::pretty_format_batches(&plan).unwrap().to_string();
+            assert_eq!(plan.contains("date("), fast, "{plan}");
+            let rows = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+            answers.push(datafusion::arrow::util::pretty::pretty_format_batches(&rows).unwrap().to_string());
+        }
+        assert_eq!(answers[0], answers[1]);
+        assert!(answers[1].contains("1969-12-31"), "{}", answers[1]);
+    }
 
     /// The fast integer paths agree with arrow's calendar-based `date_part` on every field,
     /// over times from 1900 to 2100 (leap years, ISO weeks across years, negative epochs).
@@ -318,9 +418,10 @@ mod tests {
         ] {
             let expected = cast(&date_part(array.as_ref(), part.arrow()).unwrap(), &DataType::Int64).unwrap();
             let expected = expected.as_primitive::<Int64Type>();
+            let got = times_part(part, &Int64Array::from(times.clone()), 1000);
             for (i, t) in times.iter().enumerate() {
                 let want = if part == Part::Millisecond { expected.value(i) % 1000 } else { expected.value(i) };
-                assert_eq!(part.of(*t, 1000), want, "{part:?} of {t}");
+                assert_eq!(got.value(i), want, "{part:?} of {t}");
             }
             if !matches!(part, Part::Hour | Part::Minute | Part::Second | Part::Millisecond) {
                 let expected = cast(&date_part(dates.as_ref(), part.arrow()).unwrap(), &DataType::Int64).unwrap();
