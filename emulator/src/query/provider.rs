@@ -194,7 +194,7 @@ impl GlueTable {
     fn is_partition_filter(&self, e: &Expr) -> bool {
         let names: HashSet<&str> = self.partition_fields.iter().map(|f| f.name().as_str()).collect();
         let columns = e.column_refs();
-        !columns.is_empty() && columns.iter().all(|c| names.contains(c.name.as_str()))
+        !columns.is_empty() && columns.iter().all(|c| names.contains(c.name.as_str())) && !e.is_volatile()
     }
 
     /// The locations to read, each with its typed partition values.
@@ -320,9 +320,20 @@ impl TableProvider for GlueTable {
     }
 
     fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
-        // Inexact everywhere: partition predicates prune partitions here and are checked again
-        // above the scan (on constant columns, nearly free); the others reach Parquet's pruning.
-        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
+        // A predicate on partition keys only is decided here, exactly (the same expression over
+        // the same typed values), so no filter runs over millions of copies of a partition
+        // value above the scan. The others are checked above the scan, and reach Parquet's
+        // row-group pruning.
+        Ok(filters
+            .iter()
+            .map(|f| {
+                if self.is_partition_filter(f) {
+                    TableProviderFilterPushDown::Exact
+                } else {
+                    TableProviderFilterPushDown::Inexact
+                }
+            })
+            .collect())
     }
 
     async fn scan(
