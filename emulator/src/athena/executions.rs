@@ -47,6 +47,9 @@ pub struct Execution {
     pub rows: u64,
     pub output_bytes: u64,
     pub update_count: Option<i64>,
+    /// `Statistics.DataManifestLocation` (CTAS, INSERT, UNLOAD).
+    #[serde(default)]
+    pub manifest: Option<String>,
     /// A Hive DDL failure (its `GetQueryResults` is an empty result, not an error).
     pub hive_failure: bool,
     /// What runs: kept so a restart can tell what was interrupted.
@@ -96,6 +99,9 @@ impl Execution {
             "ServiceProcessingTimeInMillis": 0,
             "ResultReuseInformation": { "ReusedPreviousResult": false },
         });
+        if let Some(m) = &self.manifest {
+            stats["DataManifestLocation"] = json!(m);
+        }
         if !self.finished() {
             stats.as_object_mut().map(|m| m.remove("ServiceProcessingTimeInMillis"));
         }
@@ -245,7 +251,7 @@ impl Athena {
         let id = uuid::Uuid::new_v4().to_string();
         let file = match (classified.statement_type, classified.substatement_type) {
             ("DML", "SELECT") => format!("{id}.csv"),
-            ("DML", "INSERT") => id.clone(),
+            ("DML", "INSERT" | "UNLOAD") => id.clone(),
             (_, "CREATE_TABLE_AS_SELECT") => format!("tables/{id}"),
             _ => format!("{id}.txt"),
         };
@@ -287,6 +293,7 @@ impl Athena {
             rows: 0,
             output_bytes: 0,
             update_count: None,
+            manifest: None,
             hive_failure: false,
             prepared: None,
         };
@@ -362,6 +369,7 @@ impl Athena {
                     e.data_scanned = o.data_scanned;
                     e.planning_ms = o.planning_ms;
                     e.update_count = o.update_count;
+                    e.manifest = o.manifest;
                     e.output_location = o.output;
                 }
                 Err(f) => {

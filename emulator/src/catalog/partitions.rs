@@ -136,6 +136,66 @@ impl Catalog {
         Ok(Page { items, next_token })
     }
 
+    /// For CTAS: creates a table and its partitions in one transaction, so a table never exists
+    /// without the partitions of the statement that created it.
+    pub fn create_table_with_partitions(
+        &self,
+        catalog_id: Option<&str>,
+        db: &str,
+        input: super::model::TableInput,
+        partitions: Vec<PartitionInput>,
+    ) -> Result<()> {
+        let catalog = self.catalog_id(catalog_id)?;
+        let db = validate::name("databaseName", db)?;
+        let name = validate::name("tableInput.name", &input.name)?;
+        super::tables::validate_table_input(&input)?;
+        let created = now();
+        self.tx(|tx| {
+            super::require_database(tx, &catalog, &db)?;
+            if tx.table(&catalog, &db, &name)?.is_some() {
+                return Err(CatalogError::AlreadyExists(format!("Table {name} already exists.")));
+            }
+            let table = super::tables::table_from_input(input, name.clone(), &db, &catalog, created, created, 0);
+            tx.put_table(&catalog, &db, &table, 0)?;
+            for p in partitions {
+                let values = p.values.clone().unwrap_or_default();
+                check_values(&table, &values)?;
+                let partition = partition_from_input(&table, &catalog, values, p, created);
+                tx.insert_partition(&catalog, &db, &name, &partition)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// For INSERT INTO: registers the partitions that do not exist yet (in one transaction).
+    pub fn add_missing_partitions(
+        &self,
+        catalog_id: Option<&str>,
+        db: &str,
+        tbl: &str,
+        partitions: Vec<PartitionInput>,
+    ) -> Result<usize> {
+        let catalog = self.catalog_id(catalog_id)?;
+        let (db, tbl) = names(db, tbl)?;
+        let created = now();
+        self.tx(|tx| {
+            let table = require_table(tx, &catalog, &db, &tbl)?;
+            let mut added = 0;
+            for p in partitions {
+                let values = p.values.clone().unwrap_or_default();
+                check_values(&table, &values)?;
+                if tx.partition(&catalog, &db, &tbl, &values)?.is_some() {
+                    continue;
+                }
+                let partition = partition_from_input(&table, &catalog, values, p, created);
+                if tx.insert_partition(&catalog, &db, &tbl, &partition)? {
+                    added += 1;
+                }
+            }
+            Ok(added)
+        })
+    }
+
     /// For the query engine: the table and those of its partitions that `decide` keeps, judged
     /// for all partitions at once from their values alone (the engine evaluates the query's own
     /// predicates over them); only kept partitions are decoded. Partitions come in creation order.

@@ -43,6 +43,42 @@ impl Catalog {
         })
     }
 
+    /// Renames a table (`ALTER TABLE ... RENAME TO`), its partitions with it, in one transaction.
+    /// The data stays where it is; the version history starts again.
+    pub fn rename_table(
+        &self,
+        catalog_id: Option<&str>,
+        db: &str,
+        name: &str,
+        new_db: &str,
+        new_name: &str,
+    ) -> Result<()> {
+        let catalog = self.catalog_id(catalog_id)?;
+        let (db, name) = (validate::name("databaseName", db)?, validate::name("name", name)?);
+        let (new_db, new_name) = (validate::name("databaseName", new_db)?, validate::name("name", new_name)?);
+        self.tx(|tx| {
+            let mut table = require_table(tx, &catalog, &db, &name)?;
+            require_database(tx, &catalog, &new_db)?;
+            if tx.table(&catalog, &new_db, &new_name)?.is_some() {
+                return Err(CatalogError::AlreadyExists(format!("Table {new_name} already exists.")));
+            }
+            let partitions = tx.scan_partitions(&catalog, &db, &name, 0, usize::MAX, |_| Ok(true))?;
+            tx.delete_table(&catalog, &db, &name)?;
+            table.name = new_name.clone();
+            table.database_name = Some(new_db.clone());
+            table.update_time = Some(now());
+            table.version_id = Some("0".into());
+            tx.put_table(&catalog, &new_db, &table, 0)?;
+            for (_, body) in partitions {
+                let mut p: super::model::Partition = serde_json::from_str(&body)?;
+                p.table_name = Some(new_name.clone());
+                p.database_name = Some(new_db.clone());
+                tx.insert_partition(&catalog, &new_db, &new_name, &p)?;
+            }
+            Ok(())
+        })
+    }
+
     /// `GetTable`.
     pub fn get_table(&self, catalog_id: Option<&str>, db: &str, name: &str) -> Result<Table> {
         let catalog = self.catalog_id(catalog_id)?;
@@ -299,7 +335,7 @@ fn parse_version(version: &str) -> Result<i64> {
     })
 }
 
-fn table_from_input(
+pub(super) fn table_from_input(
     input: TableInput,
     name: String,
     db: &str,
@@ -335,7 +371,7 @@ fn table_from_input(
     }
 }
 
-fn validate_table_input(input: &TableInput) -> Result<()> {
+pub(super) fn validate_table_input(input: &TableInput) -> Result<()> {
     let mut v = Violations::default();
     v.opt_string("tableInput.description", input.description.as_deref(), 0, 2048);
     v.opt_string("tableInput.owner", input.owner.as_deref(), 1, 255);

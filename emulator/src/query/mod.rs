@@ -4,6 +4,7 @@
 //! executes it and writes Athena's result files. Pure of HTTP: the Athena service drives it.
 
 pub mod decode;
+pub mod dml;
 pub mod eager;
 pub mod error;
 pub mod formats;
@@ -15,6 +16,9 @@ pub mod scanned;
 pub mod source;
 pub mod statement;
 pub mod types;
+pub mod views;
+pub mod write;
+mod writes;
 
 use crate::catalog::Catalog;
 use crate::storage::Storage;
@@ -74,8 +78,10 @@ pub struct Outcome {
     pub data_scanned: u64,
     /// Time spent planning, in milliseconds.
     pub planning_ms: u64,
-    /// `UpdateCount` (0 for SELECT and SHOW, as Athena reports).
+    /// `UpdateCount` (0 for SELECT and SHOW, as Athena reports; rows written by CTAS/INSERT/UNLOAD).
     pub update_count: Option<i64>,
+    /// `DataManifestLocation`: the list of files a CTAS, INSERT or UNLOAD wrote.
+    pub manifest: Option<String>,
 }
 
 /// A statement that ended without success, with what it had scanned and where its text went.
@@ -113,8 +119,22 @@ impl Engine {
             Prepared::Hive(statement) => self.run_hive(request, statement.clone()).await,
             Prepared::HiveError(failure) => Err(self.hive_failure(request, failure.clone()).await),
             Prepared::Unsupported(what) => Err(fail(Failure::trino("NOT_SUPPORTED", what), &scanned)),
-            Prepared::Query { sql, explain } => {
-                let result = self.run_query(request, sql, *explain, scanned.clone()).await;
+            other => {
+                let result = match other {
+                    Prepared::Query { sql, explain } => self.run_query(request, sql, *explain, scanned.clone()).await,
+                    Prepared::Ctas(c) => self.run_ctas(request, c, scanned.clone()).await,
+                    Prepared::Insert(i) => self.run_insert(request, i, scanned.clone()).await,
+                    Prepared::Unload(u) => self.run_unload(request, u, scanned.clone()).await,
+                    Prepared::CreateView(v) => self.run_create_view(request, v, scanned.clone()).await,
+                    Prepared::DropView { view, if_exists } => self.run_drop_view(request, view, *if_exists).await,
+                    Prepared::ShowViews { database, pattern } => {
+                        self.run_show_views(request, database.as_deref(), pattern.as_deref()).await
+                    }
+                    Prepared::ShowCreateView { view } => self.run_show_create_view(request, view).await,
+                    Prepared::Hive(_) | Prepared::HiveError(_) | Prepared::Unsupported(_) => {
+                        unreachable!("handled above")
+                    }
+                };
                 result.map_err(|failure| {
                     let failure = if scanned.exceeded() {
                         Failure::Cancelled("Bytes scanned limit was exceeded".into())
@@ -125,6 +145,28 @@ impl Engine {
                 })
             }
         }
+    }
+
+    /// A utility result: `rows` as the lines of `<id>.txt`, under `columns` (all `string`).
+    async fn txt_outcome(
+        &self,
+        request: &Request,
+        columns: &[&str],
+        rows: Vec<String>,
+        update_count: Option<i64>,
+    ) -> Result<Outcome, Failure> {
+        let path = join(&request.output_location, &format!("{}.txt", request.id));
+        let bytes = self.put(&path, rows.join("\n").into_bytes()).await?;
+        Ok(Outcome {
+            columns: columns.iter().map(|c| utility_column(c)).collect(),
+            output: path,
+            rows: rows.len() as u64,
+            output_bytes: bytes,
+            data_scanned: 0,
+            planning_ms: 0,
+            update_count,
+            manifest: None,
+        })
     }
 
     /// Athena's `default` database always exists.
@@ -160,6 +202,7 @@ impl Engine {
                     data_scanned: 0,
                     planning_ms: 0,
                     update_count,
+                    manifest: None,
                 })
             }
             Err(f) => Err(self.hive_failure(request, Failure::hive(f.reason, f.category, f.error_type)).await),
@@ -230,6 +273,7 @@ impl Engine {
         let planning = Instant::now();
         let ctx = self.session(request, scanned.clone())?;
         let statement = statement::parse_query(sql).map_err(|e| Failure::trino("SYNTAX_ERROR", e.message))?;
+        let statement = self.inline_views(statement, &request.database)?;
         let df_error = |e: datafusion::error::DataFusionError| error::from_datafusion(&e, &request.sql);
         let plan = ctx.state().statement_to_plan(statement).await.map_err(df_error)?;
         let frame = ctx.execute_logical_plan(plan).await.map_err(df_error)?;
@@ -272,6 +316,7 @@ impl Engine {
             data_scanned: scanned.bytes(),
             planning_ms,
             update_count: Some(0),
+            manifest: None,
         })
     }
 
@@ -317,6 +362,7 @@ impl Engine {
             data_scanned: scanned.bytes(),
             planning_ms,
             update_count: None,
+            manifest: None,
         })
     }
 

@@ -21,6 +21,20 @@ pub enum Prepared {
     Query { sql: String, explain: bool },
     /// Something Athena runs that Lakebox does not yet: fails with `NOT_SUPPORTED`.
     Unsupported(String),
+    /// `CREATE TABLE ... AS` (query already rewritten).
+    Ctas(super::dml::Ctas),
+    /// `INSERT INTO`.
+    Insert(super::dml::Insert),
+    /// `UNLOAD`.
+    Unload(super::dml::Unload),
+    /// `CREATE [OR REPLACE] VIEW`.
+    CreateView(super::dml::CreateView),
+    /// `DROP VIEW [IF EXISTS]`.
+    DropView { view: super::hive::QualifiedName, if_exists: bool },
+    /// `SHOW VIEWS [IN db] [LIKE 'pattern']`.
+    ShowViews { database: Option<String>, pattern: Option<String> },
+    /// `SHOW CREATE VIEW`.
+    ShowCreateView { view: super::hive::QualifiedName },
 }
 
 /// What `StartQueryExecution` learns about a statement before running it.
@@ -113,13 +127,27 @@ pub fn classify(sql: &str, parameters: &[String], lookup: PreparedLookup<'_>) ->
             let words: Vec<String> = toks.iter().take(6).map(|t| word(Some(t))).collect();
             let is_view = words.iter().take(4).any(|w| w == "VIEW");
             if is_view {
-                return unsupported("CREATE VIEW", "DDL", "CREATE_VIEW");
+                let (text, _) = rewrite_tokens(sql, parameters)?;
+                let view = super::dml::parse_create_view(&text)?;
+                parse_query(&view.query)?;
+                return Ok(Classified {
+                    prepared: Prepared::CreateView(view),
+                    statement_type: "DDL",
+                    substatement_type: "CREATE_VIEW",
+                });
             }
             if second == "DATABASE" || second == "SCHEMA" {
                 return hive_or_error("DDL", "CREATE_DATABASE");
             }
             if is_ctas(&toks) {
-                return unsupported("CREATE TABLE AS SELECT", "DDL", "CREATE_TABLE_AS_SELECT");
+                let (text, _) = rewrite_tokens(sql, parameters)?;
+                let ctas = super::dml::parse_ctas(&text)?;
+                parse_query(&ctas.query)?;
+                return Ok(Classified {
+                    prepared: Prepared::Ctas(ctas),
+                    statement_type: "DDL",
+                    substatement_type: "CREATE_TABLE_AS_SELECT",
+                });
             }
             if !toks.iter().any(|t| word(Some(t)) == "LOCATION") {
                 return Err(Rejected::malformed(
@@ -144,19 +172,83 @@ pub fn classify(sql: &str, parameters: &[String], lookup: PreparedLookup<'_>) ->
             }
             hive_or_error("DDL", "CREATE_TABLE")
         }
-        "DROP" if second == "VIEW" => unsupported("DROP VIEW", "DDL", "DROP_VIEW"),
+        "DROP" if second == "VIEW" => {
+            let text = sql.trim();
+            let upper = text.to_ascii_uppercase();
+            let if_exists = upper.split_whitespace().nth(2) == Some("IF");
+            let rest = text.split_whitespace().skip(if if_exists { 4 } else { 2 }).collect::<Vec<_>>();
+            let [name] = rest.as_slice() else {
+                return Err(Rejected::malformed("line 1:1: mismatched input. Expecting: DROP VIEW [IF EXISTS] name"));
+            };
+            let view = qualified(name);
+            Ok(Classified {
+                prepared: Prepared::DropView { view, if_exists },
+                statement_type: "DDL",
+                substatement_type: "DROP_VIEW",
+            })
+        }
         "DROP" => hive_or_error("DDL", if second == "TABLE" { "DROP_TABLE" } else { "DROP_DATABASE" }),
         "ALTER" => hive_or_error("DDL", "ALTER_TABLE"),
         "MSCK" => hive_or_error("DDL", "MSCK_REPAIR"),
-        "SHOW" if second == "VIEWS" => unsupported("SHOW VIEWS", "UTILITY", "SHOW_VIEWS"),
+        "SHOW" if second == "VIEWS" => {
+            let mut database = None;
+            let mut pattern = None;
+            let mut i = 2;
+            while i < toks.len() {
+                match (word(toks.get(i)).as_str(), toks.get(i + 1).map(|t| &t.token)) {
+                    ("IN" | "FROM", Some(Token::Word(w))) => {
+                        database = Some(w.value.to_lowercase());
+                        i += 2;
+                    }
+                    ("LIKE", Some(Token::SingleQuotedString(p))) => {
+                        pattern = Some(p.clone());
+                        i += 2;
+                    }
+                    _ => match toks.get(i).map(|t| &t.token) {
+                        Some(Token::SingleQuotedString(p)) => {
+                            pattern = Some(p.clone());
+                            i += 1;
+                        }
+                        _ => {
+                            return Err(Rejected::malformed(
+                                "line 1:1: mismatched input. Expecting: SHOW VIEWS [IN db] [LIKE 'pattern']",
+                            ));
+                        }
+                    },
+                }
+            }
+            Ok(Classified {
+                prepared: Prepared::ShowViews { database, pattern },
+                statement_type: "UTILITY",
+                substatement_type: "SHOW_VIEWS",
+            })
+        }
         "SHOW" if second == "FUNCTIONS" => unsupported("SHOW FUNCTIONS", "UTILITY", "SHOW_FUNCTIONS"),
         "SHOW" if second == "CREATE" && third == "VIEW" => {
-            unsupported("SHOW CREATE VIEW", "UTILITY", "SHOW_CREATE_VIEW")
+            let name = sql
+                .split_whitespace()
+                .nth(3)
+                .ok_or_else(|| Rejected::malformed("line 1:17: mismatched input '<EOF>'"))?;
+            Ok(Classified {
+                prepared: Prepared::ShowCreateView { view: qualified(name) },
+                statement_type: "UTILITY",
+                substatement_type: "SHOW_CREATE_VIEW",
+            })
         }
         "SHOW" => hive_or_error("UTILITY", "SHOW"),
         "DESCRIBE" | "DESC" => hive_or_error("UTILITY", "DESCRIBE_TABLE"),
-        "INSERT" => unsupported("INSERT INTO", "DML", "INSERT"),
-        "UNLOAD" => unsupported("UNLOAD", "DML", "UNLOAD"),
+        "INSERT" => {
+            let (text, _) = rewrite_tokens(sql, parameters)?;
+            let insert = super::dml::parse_insert(&text)?;
+            parse_query(&insert.query)?;
+            Ok(Classified { prepared: Prepared::Insert(insert), statement_type: "DML", substatement_type: "INSERT" })
+        }
+        "UNLOAD" => {
+            let (text, _) = rewrite_tokens(sql, parameters)?;
+            let unload = super::dml::parse_unload(&text)?;
+            parse_query(&unload.query)?;
+            Ok(Classified { prepared: Prepared::Unload(unload), statement_type: "DML", substatement_type: "UNLOAD" })
+        }
         "UPDATE" | "DELETE" | "MERGE" => unsupported(&format!("{first} (Iceberg tables)"), "DML", "UPDATE"),
         _ => {
             let (line, column, near) = match toks.first() {
@@ -171,6 +263,20 @@ pub fn classify(sql: &str, parameters: &[String], lookup: PreparedLookup<'_>) ->
             )))
         }
     }
+}
+
+/// `[catalog.][db.]name` from text (quotes and backquotes removed, lower case).
+fn qualified(name: &str) -> super::hive::QualifiedName {
+    let parts: Vec<String> = name
+        .trim_end_matches(';')
+        .split('.')
+        .map(|p| p.trim_matches(|c| c == '"' || c == '`').to_lowercase())
+        .collect();
+    let mut parts = parts.into_iter().rev();
+    let name = parts.next().unwrap_or_default();
+    let database = parts.next();
+    let catalog = parts.next();
+    super::hive::QualifiedName { catalog, database, name }
 }
 
 /// `CREATE TABLE ... AS` / `WITH (...) AS` at the top level (not inside the column list).
@@ -421,9 +527,16 @@ mod tests {
         assert!(reason.starts_with("FAILED: ParseException line 1:"), "{reason}");
         let c = classify("CREATE EXTERNAL TABLE t (a int) STORED AS PARQUET LOCATION 's3://b/'", &[], &none).unwrap();
         assert!(matches!(c.prepared, Prepared::Hive(_)), "STORED AS is not CTAS");
-        let c = classify("CREATE TABLE t WITH (format='PARQUET') AS SELECT 1", &[], &none).unwrap();
-        assert_eq!(c.substatement_type, "CREATE_TABLE_AS_SELECT");
-        assert!(matches!(c.prepared, Prepared::Unsupported(_)));
+        let c = classify("CREATE TABLE t WITH (format='PARQUET') AS SELECT 1 AS x", &[], &none).unwrap();
+        assert_eq!((c.statement_type, c.substatement_type), ("DDL", "CREATE_TABLE_AS_SELECT"));
+        assert!(matches!(c.prepared, Prepared::Ctas(_)));
+        let c = classify("INSERT INTO t SELECT 1", &[], &none).unwrap();
+        assert_eq!((c.statement_type, c.substatement_type), ("DML", "INSERT"));
+        let c = classify("DROP VIEW IF EXISTS db.v", &[], &none).unwrap();
+        assert!(matches!(c.prepared, Prepared::DropView { if_exists: true, .. }));
+        let c = classify("SHOW VIEWS IN db LIKE 'v*'", &[], &none).unwrap();
+        assert!(matches!(c.prepared, Prepared::ShowViews { database: Some(_), pattern: Some(_) }));
+        assert!(classify("CREATE VIEW v AS SELEC 1", &[], &none).is_err(), "the view's query is checked");
     }
 
     #[test]

@@ -228,6 +228,47 @@ pub fn athena_type_name(t: &DataType) -> String {
     }
 }
 
+/// The Hive type Glue stores for a column of Arrow type `t` (CTAS, views), e.g. `bigint`,
+/// `decimal(10,2)`, `array<struct<a:int>>`; `None` for types Hive has no name for.
+pub fn arrow_to_hive(t: &DataType) -> Option<String> {
+    Some(match t {
+        DataType::Boolean => "boolean".into(),
+        DataType::Int8 => "tinyint".into(),
+        DataType::Int16 | DataType::UInt8 => "smallint".into(),
+        DataType::Int32 | DataType::UInt16 => "int".into(),
+        DataType::Int64 | DataType::UInt32 | DataType::UInt64 => "bigint".into(),
+        DataType::Float16 | DataType::Float32 => "float".into(),
+        DataType::Float64 => "double".into(),
+        DataType::Decimal32(p, s) | DataType::Decimal64(p, s) | DataType::Decimal128(p, s) => {
+            format!("decimal({p},{s})")
+        }
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "string".into(),
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => {
+            "binary".into()
+        }
+        DataType::Date32 | DataType::Date64 => "date".into(),
+        DataType::Timestamp(_, _) => "timestamp".into(),
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            format!("array<{}>", arrow_to_hive(f.data_type())?)
+        }
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(kv) if kv.len() == 2 => {
+                format!("map<{},{}>", arrow_to_hive(kv[0].data_type())?, arrow_to_hive(kv[1].data_type())?)
+            }
+            _ => return None,
+        },
+        DataType::Struct(fields) => {
+            let parts = fields
+                .iter()
+                .map(|f| Some(format!("{}:{}", f.name(), arrow_to_hive(f.data_type())?)))
+                .collect::<Option<Vec<_>>>()?;
+            format!("struct<{}>", parts.join(","))
+        }
+        DataType::Dictionary(_, v) => arrow_to_hive(v)?,
+        _ => return None,
+    })
+}
+
 /// The `ColumnInfo` of one result column, with the members Athena fills for its type.
 pub fn column_info(name: &str, t: &DataType) -> serde_json::Value {
     let full = athena_type_name(t);
@@ -286,6 +327,25 @@ mod tests {
         assert!(hive_to_arrow("uniontype<int,string>").is_err());
         assert!(hive_to_arrow("array<int").is_err());
         assert!(hive_to_arrow("int extra").is_err());
+    }
+
+    #[test]
+    fn arrow_types_round_trip_through_hive_names() {
+        for hive in [
+            "int",
+            "bigint",
+            "double",
+            "string",
+            "decimal(10,2)",
+            "date",
+            "timestamp",
+            "boolean",
+            "array<struct<a:int,b:map<string,array<double>>>>",
+        ] {
+            let arrow = hive_to_arrow(hive).unwrap();
+            assert_eq!(arrow_to_hive(&arrow).as_deref(), Some(hive));
+        }
+        assert_eq!(arrow_to_hive(&DataType::Null), None);
     }
 
     #[test]

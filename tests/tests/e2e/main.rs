@@ -3,6 +3,7 @@
 
 mod athena_api;
 mod athena_query;
+mod athena_writes;
 mod external;
 mod glue_catalog;
 mod glue_partitions;

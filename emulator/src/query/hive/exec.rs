@@ -237,6 +237,62 @@ pub async fn execute(cx: &HiveContext<'_>, statement: HiveStatement) -> Result<H
                 Ok(())
             })
         }
+        HiveStatement::ReplaceColumns { table, columns } => {
+            let (db, t) = cx.table(&table)?;
+            let keys: BTreeSet<&str> = t.partition_keys().iter().map(|k| k.name.as_str()).collect();
+            if let Some(c) = columns.iter().find(|c| keys.contains(c.name.as_str())) {
+                return Err(execution_error(format!("Partition column name {} conflicts with table columns.", c.name)));
+            }
+            update_table(cx, &db, &t, |input| {
+                let sd = input.storage_descriptor.get_or_insert_with(Default::default);
+                sd.columns = Some(columns.iter().map(column_of).collect());
+                Ok(())
+            })
+        }
+        HiveStatement::ChangeColumn { table, old, column, position } => {
+            let (db, t) = cx.table(&table)?;
+            if let Err(e) = hive_to_arrow(&column.data_type) {
+                return Err(execution_error(e));
+            }
+            update_table(cx, &db, &t, |input| {
+                let sd = input.storage_descriptor.get_or_insert_with(Default::default);
+                let cols = sd.columns.get_or_insert_with(Vec::new);
+                let at = cols
+                    .iter()
+                    .position(|c| c.name.eq_ignore_ascii_case(&old))
+                    .ok_or_else(|| execution_error(format!("Invalid column reference {old}")))?;
+                let mut changed = cols.remove(at);
+                changed.name = column.name.clone();
+                changed.data_type = Some(column.data_type.clone());
+                if column.comment.is_some() {
+                    changed.comment = column.comment.clone();
+                }
+                let index = match &position {
+                    None => at,
+                    Some(None) => 0,
+                    Some(Some(after)) => {
+                        cols.iter()
+                            .position(|c| c.name.eq_ignore_ascii_case(after))
+                            .ok_or_else(|| execution_error(format!("Invalid column reference {after}")))?
+                            + 1
+                    }
+                };
+                cols.insert(index, changed);
+                Ok(())
+            })
+        }
+        HiveStatement::RenameTable { table, to } => {
+            let (db, t) = cx.table(&table)?;
+            let (new_db, new_name) = cx.resolve(&to)?;
+            cx.require_database(&new_db)?;
+            cx.catalog.rename_table(None, &db, &t.name, &new_db, &new_name).map_err(|e| match e {
+                CatalogError::AlreadyExists(_) => {
+                    execution_error(format!("AlreadyExistsException(message:Table {new_name} already exist)"))
+                }
+                other => execution_error(other),
+            })?;
+            none()
+        }
         HiveStatement::SetProperties { table, properties } => {
             let (db, t) = cx.table(&table)?;
             update_table(cx, &db, &t, |input| {
@@ -343,6 +399,11 @@ pub async fn execute(cx: &HiveContext<'_>, statement: HiveStatement) -> Result<H
         }
         HiveStatement::Describe { table, formatted, partition } => {
             let (db, t) = cx.table(&table)?;
+            if t.table_type.as_deref() == Some("VIRTUAL_VIEW") {
+                let rows =
+                    crate::query::views::view_columns(&t).into_iter().map(|(n, ty)| format!("{n}\t{ty}")).collect();
+                return Ok(HiveOutput { columns: vec!["column", "type"], rows });
+            }
             if let Some(spec) = partition {
                 let values = ordered_values(&t, &spec, true)?;
                 cx.catalog
@@ -351,6 +412,15 @@ pub async fn execute(cx: &HiveContext<'_>, statement: HiveStatement) -> Result<H
             }
             Ok(HiveOutput { columns: vec!["col_name", "data_type", "comment"], rows: describe(&t, formatted, &db) })
         }
+    }
+}
+
+fn column_of(c: &super::ColumnDef) -> crate::catalog::model::Column {
+    crate::catalog::model::Column {
+        name: c.name.clone(),
+        data_type: Some(c.data_type.clone()),
+        comment: c.comment.clone(),
+        parameters: None,
     }
 }
 

@@ -100,6 +100,22 @@ pub enum HiveStatement {
         table: QualifiedName,
         columns: Vec<ColumnDef>,
     },
+    ReplaceColumns {
+        table: QualifiedName,
+        columns: Vec<ColumnDef>,
+    },
+    /// `CHANGE [COLUMN] old new type [COMMENT 'c'] [FIRST | AFTER col]`.
+    ChangeColumn {
+        table: QualifiedName,
+        old: String,
+        column: ColumnDef,
+        /// `Some(None)` for FIRST, `Some(Some(col))` for AFTER col.
+        position: Option<Option<String>>,
+    },
+    RenameTable {
+        table: QualifiedName,
+        to: QualifiedName,
+    },
     SetProperties {
         table: QualifiedName,
         properties: BTreeMap<String, String>,
@@ -154,6 +170,9 @@ impl HiveStatement {
             Self::AddPartitions { .. } => ("DDL", "ALTER_TABLE_ADD_PARTITION"),
             Self::DropPartitions { .. } => ("DDL", "ALTER_TABLE_DROP_PARTITION"),
             Self::AddColumns { .. } => ("DDL", "ALTER_TABLE_ADD_COLUMN"),
+            Self::ReplaceColumns { .. } => ("DDL", "ALTER_TABLE_REPLACE_COLUMN"),
+            Self::ChangeColumn { .. } => ("DDL", "ALTER_TABLE_CHANGE_COLUMN"),
+            Self::RenameTable { .. } => ("DDL", "ALTER_TABLE_RENAME"),
             Self::SetProperties { .. } => ("DDL", "ALTER_TABLE_PROPERTIES"),
             Self::SetLocation { .. } | Self::SetPartitionLocation { .. } => ("DDL", "ALTER_TABLE_SET_LOCATION"),
             Self::MsckRepair { .. } => ("DDL", "MSCK_REPAIR"),

@@ -466,6 +466,34 @@ impl P {
             }
             return Ok(HiveStatement::DropPartitions { table, if_exists, partitions });
         }
+        if self.keywords(&["REPLACE", "COLUMNS"]) {
+            return Ok(HiveStatement::ReplaceColumns { table, columns: self.columns()? });
+        }
+        if self.keyword("CHANGE") {
+            self.keyword("COLUMN");
+            let old = self.ident()?;
+            let name = self.ident()?;
+            let data_type = self.hive_type()?;
+            let comment = if self.keyword("COMMENT") { Some(self.string()?) } else { None };
+            let position = if self.keyword("FIRST") {
+                Some(None)
+            } else if self.keyword("AFTER") {
+                Some(Some(self.ident()?))
+            } else {
+                None
+            };
+            self.keyword("CASCADE");
+            self.keyword("RESTRICT");
+            return Ok(HiveStatement::ChangeColumn {
+                table,
+                old,
+                column: ColumnDef { name, data_type, comment },
+                position,
+            });
+        }
+        if self.keywords(&["RENAME", "TO"]) {
+            return Ok(HiveStatement::RenameTable { table, to: self.name()? });
+        }
         if self.keywords(&["SET", "TBLPROPERTIES"]) {
             return Ok(HiveStatement::SetProperties { table, properties: self.properties()? });
         }
@@ -593,6 +621,15 @@ mod tests {
             Ok(HiveStatement::DropPartitions { if_exists: true, ref partitions, .. }) if partitions.len() == 2
         ));
         assert!(matches!(parse("MSCK REPAIR TABLE t"), Ok(HiveStatement::MsckRepair { .. })));
+        assert!(matches!(
+            parse("ALTER TABLE t CHANGE COLUMN a b bigint COMMENT 'x' AFTER c"),
+            Ok(HiveStatement::ChangeColumn { position: Some(Some(_)), .. })
+        ));
+        assert!(matches!(
+            parse("ALTER TABLE t REPLACE COLUMNS (a int, b string)"),
+            Ok(HiveStatement::ReplaceColumns { .. })
+        ));
+        assert!(matches!(parse("ALTER TABLE db.t RENAME TO db.u"), Ok(HiveStatement::RenameTable { .. })));
         assert!(matches!(parse("show tables in sales 'tr*'"), Ok(HiveStatement::ShowTables { .. })));
         assert!(matches!(
             parse("SHOW TBLPROPERTIES t('classification')"),
