@@ -176,10 +176,11 @@ impl Engine {
         self.put(url, text.into_bytes()).await.map(|_| ())
     }
 
-    /// The outcome of a statement that wrote rows: no data rows, `rows` as the update count.
+    /// The outcome of a statement that wrote rows: no data rows, `rows` as the update count,
+    /// and Athena's one `rows bigint` column.
     fn write_outcome(&self, output: String, rows: u64, scanned: &Scanned, manifest: Option<String>) -> Outcome {
         Outcome {
-            columns: Vec::new(),
+            columns: vec![super::types::column_info("rows", &DataType::Int64)],
             output,
             rows: 0,
             output_bytes: 0,
