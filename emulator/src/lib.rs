@@ -11,6 +11,7 @@ pub mod query;
 pub mod s3;
 pub mod server;
 pub mod storage;
+pub mod sts;
 
 use anyhow::Context as _;
 use catalog::Catalog;

@@ -1,7 +1,8 @@
 //! The HTTP front: one router for every service on one port.
 //!
 //! `/_lakebox/...` is Lakebox's own control API; a request with `X-Amz-Target` is AWS JSON 1.1
-//! (Glue today, Athena next); anything else is S3's REST API.
+//! (Glue, Athena); a request signed for `sts` (or an unsigned form `POST /`) is STS's query
+//! protocol; anything else is S3's REST API.
 
 use crate::catalog::Catalog;
 use crate::protocol::{self, AMZ_JSON_1_1, AwsError, Reply, RequestContext};
@@ -94,6 +95,10 @@ async fn reset(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn entry(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let scope = RequestContext::from_headers(request.headers()).service;
+    if crate::sts::is_sts(request.method(), request.uri().path(), request.headers(), scope.as_deref()) {
+        return crate::sts::handle(state.catalog.default_catalog_id(), request).await;
+    }
     let target = protocol::target(request.headers()).map(|(s, o)| (s.to_string(), o.to_string()));
     match target {
         Some((service, operation)) => aws_json(state, request, &service, &operation).await,

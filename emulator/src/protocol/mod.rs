@@ -29,6 +29,8 @@ pub struct RequestContext {
     pub region: String,
     /// The access key id of the request's credentials, if signed.
     pub access_key: Option<String>,
+    /// The service named in the credential scope (`glue`, `athena`, `s3`, `sts`), if signed.
+    pub service: Option<String>,
 }
 
 impl RequestContext {
@@ -43,7 +45,8 @@ impl RequestContext {
         let mut parts = scope.as_deref().unwrap_or_default().split('/');
         let access_key = parts.next().filter(|k| !k.is_empty()).map(str::to_string);
         let region = parts.nth(1).filter(|r| !r.is_empty()).unwrap_or(DEFAULT_REGION).to_string();
-        Self { request_id: uuid::Uuid::new_v4().to_string(), region, access_key }
+        let service = parts.next().filter(|s| !s.is_empty()).map(str::to_ascii_lowercase);
+        Self { request_id: uuid::Uuid::new_v4().to_string(), region, access_key, service }
     }
 }
 
