@@ -37,13 +37,27 @@ pub async fn handle(account_id: &str, request: axum::extract::Request) -> Respon
     let body = match axum::body::to_bytes(request.into_body(), MAX_BODY).await {
         Ok(body) => body,
         Err(_) => {
-            return error(StatusCode::PAYLOAD_TOO_LARGE, "Sender", "RequestEntityTooLarge", "The request body is too large.", &request_id);
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Sender",
+                "RequestEntityTooLarge",
+                "The request body is too large.",
+                &request_id,
+            );
         }
     };
     let mut params: Vec<(String, String)> = serde_urlencoded::from_str(&query).unwrap_or_default();
     match serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) {
         Ok(form) => params.extend(form),
-        Err(_) => return error(StatusCode::BAD_REQUEST, "Sender", "MalformedInput", "The request body is not form-encoded.", &request_id),
+        Err(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "Sender",
+                "MalformedInput",
+                "The request body is not form-encoded.",
+                &request_id,
+            );
+        }
     }
     let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let Some(action) = param("Action") else {
@@ -76,7 +90,9 @@ pub async fn handle(account_id: &str, request: axum::extract::Request) -> Respon
             StatusCode::BAD_REQUEST,
             "Sender",
             "InvalidAction",
-            &format!("Could not find operation {other} for version {VERSION}. Lakebox serves only GetCallerIdentity of STS."),
+            &format!(
+                "Could not find operation {other} for version {VERSION}. Lakebox serves only GetCallerIdentity of STS."
+            ),
             &request_id,
         ),
     }

@@ -37,6 +37,7 @@ pub fn register(ctx: &SessionContext) -> Result<()> {
         ctx.register_udf(ScalarUDF::new_from_impl(DatePartFn::new(name, aliases, part)));
     }
     ctx.register_udf(ScalarUDF::new_from_impl(DateFn::new()));
+    ctx.register_udf(ScalarUDF::new_from_impl(TypeOfFn { signature: Signature::any(1, Volatility::Immutable) }));
     let percentile = datafusion::functions_aggregate::approx_percentile_cont::approx_percentile_cont_udaf();
     ctx.register_udaf((*percentile).clone().with_aliases(["approx_percentile"]));
     Ok(())
@@ -363,6 +364,32 @@ impl ScalarUDFImpl for DateFn {
             }
         };
         scalar_or_array(arg, dates)
+    }
+}
+
+/// Trino's `typeof(x)`: the type name of its argument, as Athena spells it in `ColumnInfo`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct TypeOfFn {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for TypeOfFn {
+    fn name(&self) -> &str {
+        "typeof"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let [arg] = args.args.as_slice() else { return exec_err!("typeof takes one argument") };
+        let name = super::types::athena_type_name(&arg.data_type());
+        Ok(ColumnarValue::Scalar(datafusion::common::ScalarValue::Utf8(Some(name))))
     }
 }
 
