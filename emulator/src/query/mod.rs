@@ -10,6 +10,7 @@ pub mod error;
 pub mod formats;
 pub mod functions;
 pub mod hive;
+pub mod projection;
 pub mod provider;
 pub mod results;
 pub mod scanned;

@@ -2,7 +2,8 @@
 //! [`GlueTable`] per table. A scan prunes the table's registered partitions with the query's
 //! predicates (typed by the partition keys' declared types, so `month = 3` finds `month=03`)
 //! before any file is listed, lists only the kept partitions' own locations, and reads their
-//! files through the query's byte-counting stores.
+//! files through the query's byte-counting stores. A table with partition projection enabled
+//! computes its partitions from its properties instead ([`super::projection`]).
 
 use super::formats::{TableFormat, table_format};
 use super::scanned::{ScanCounter, Scanned};
@@ -148,6 +149,8 @@ pub struct GlueTable {
     file_schema: SchemaRef,
     partition_fields: Vec<FieldRef>,
     format: std::result::Result<TableFormat, String>,
+    /// `Some` when `projection.enabled` is true; an error is reported when the table is scanned.
+    projection: std::result::Result<Option<super::projection::Projection>, String>,
 }
 
 fn plan_error(message: impl Into<String>) -> DataFusionError {
@@ -188,7 +191,8 @@ impl GlueTable {
         let partition_fields: Vec<FieldRef> = keys.iter().cloned().map(Arc::new).collect();
         let schema = Arc::new(Schema::new([data, keys].concat()));
         let format = table_format(&table, &sd);
-        Ok(Self { env, table, schema, file_schema, partition_fields, format })
+        let projection = super::projection::Projection::of(&table, &partition_fields);
+        Ok(Self { env, table, schema, file_schema, partition_fields, format, projection })
     }
 
     fn is_partition_filter(&self, e: &Expr) -> bool {
@@ -208,6 +212,11 @@ impl GlueTable {
                     ))
                 })?;
             return Ok(vec![(location, vec![])]);
+        }
+        match &self.projection {
+            Err(message) => return Err(DataFusionError::Execution(message.clone())),
+            Ok(Some(projection)) => return self.projected_locations(state, projection, filters),
+            Ok(None) => {}
         }
         let partition_schema = Arc::new(Schema::new(self.partition_fields.clone()));
         let df_schema = DFSchema::try_from(partition_schema.as_ref().clone())?;
@@ -232,6 +241,80 @@ impl GlueTable {
             .map(|p| {
                 let location = partition_location(&self.table, &p)?;
                 Ok((location, typed_values(&self.partition_fields, &p.values)?))
+            })
+            .collect()
+    }
+}
+
+impl GlueTable {
+    /// The partitions of a projected table that the query's predicates can match.
+    fn projected_locations(
+        &self,
+        state: &dyn Session,
+        projection: &super::projection::Projection,
+        filters: &[Expr],
+    ) -> Result<Vec<(String, Vec<ScalarValue>)>> {
+        use super::projection::{MAX_PARTITIONS, equality_values};
+        let now = chrono::Utc::now().naive_utc();
+        let qualified = format!("{}.{}", self.table.database_name.as_deref().unwrap_or_default(), self.table.name);
+        let filters: Vec<&Expr> = filters.iter().filter(|f| self.is_partition_filter(f)).collect();
+        let owned: Vec<Expr> = filters.iter().map(|f| (*f).clone()).collect();
+        let mut per_column = Vec::with_capacity(self.partition_fields.len());
+        for (i, key) in self.partition_fields.iter().enumerate() {
+            let equalities = equality_values(&owned, key.name());
+            let mut candidates = projection
+                .candidates(i, key, equalities.as_deref(), now, &qualified)
+                .map_err(DataFusionError::Execution)?;
+            let own: Vec<&Expr> =
+                filters.iter().copied().filter(|f| f.column_refs().iter().all(|c| c.name == *key.name())).collect();
+            if !own.is_empty() && !candidates.is_empty() {
+                let schema = Arc::new(Schema::new(vec![key.clone()]));
+                let df_schema = DFSchema::try_from(schema.as_ref().clone())?;
+                let predicates: Vec<Arc<dyn PhysicalExpr>> =
+                    own.iter().map(|f| state.create_physical_expr((*f).clone(), &df_schema)).collect::<Result<_>>()?;
+                let typed: Vec<Vec<String>> = candidates.iter().map(|(_, t)| vec![t.clone()]).collect();
+                let keep = keep_partitions(&schema, std::slice::from_ref(key), &typed, &predicates)?;
+                candidates = candidates.into_iter().zip(keep).filter(|(_, k)| *k).map(|(c, _)| c).collect();
+            }
+            per_column.push(candidates);
+        }
+        let total = per_column.iter().try_fold(1usize, |n, c| n.checked_mul(c.len()));
+        if total.is_none_or(|n| n > MAX_PARTITIONS) {
+            return Err(DataFusionError::Execution(format!(
+                "HIVE_EXCEEDED_PARTITION_LIMIT: Query over table '{qualified}' can potentially read more than \
+                 {MAX_PARTITIONS} partitions"
+            )));
+        }
+        // Every combination of the kept values, in key order.
+        let mut combinations: Vec<(Vec<String>, Vec<String>)> = vec![(vec![], vec![])];
+        for column in &per_column {
+            combinations = combinations
+                .into_iter()
+                .flat_map(|(paths, typed)| {
+                    column.iter().map(move |(p, t)| {
+                        let (mut paths, mut typed) = (paths.clone(), typed.clone());
+                        paths.push(p.clone());
+                        typed.push(t.clone());
+                        (paths, typed)
+                    })
+                })
+                .collect();
+        }
+        let across: Vec<&Expr> = filters.iter().copied().filter(|f| f.column_refs().len() > 1).collect();
+        if !across.is_empty() && !combinations.is_empty() {
+            let schema = Arc::new(Schema::new(self.partition_fields.clone()));
+            let df_schema = DFSchema::try_from(schema.as_ref().clone())?;
+            let predicates: Vec<Arc<dyn PhysicalExpr>> =
+                across.iter().map(|f| state.create_physical_expr((*f).clone(), &df_schema)).collect::<Result<_>>()?;
+            let typed: Vec<Vec<String>> = combinations.iter().map(|(_, t)| t.clone()).collect();
+            let keep = keep_partitions(&schema, &self.partition_fields, &typed, &predicates)?;
+            combinations = combinations.into_iter().zip(keep).filter(|(_, k)| *k).map(|(c, _)| c).collect();
+        }
+        let names: Vec<String> = self.partition_fields.iter().map(|f| f.name().clone()).collect();
+        combinations
+            .into_iter()
+            .map(|(paths, typed)| {
+                Ok((projection.location(&names, &paths), typed_values(&self.partition_fields, &typed)?))
             })
             .collect()
     }

@@ -2,6 +2,7 @@
 //! One test binary for all of them (each extra binary would link the whole emulator again).
 
 mod athena_api;
+mod athena_projection;
 mod athena_query;
 mod athena_writes;
 mod external;
