@@ -115,3 +115,15 @@ def test_catalog_readers(wr, lake):
     assert names == ["cat"]
     assert wr.catalog.delete_table_if_exists(database=lake["db"], table="cat")
     assert not wr.catalog.delete_table_if_exists(database=lake["db"], table="cat")
+
+
+def test_read_sql_query_without_an_output_location_uses_the_default_bucket(wr, lake):
+    """With no s3_output and no workgroup location, awswrangler asks STS for the account and
+    creates aws-athena-query-results-<account>-<region>, as it does on AWS."""
+    wr.s3.to_parquet(sales(0, 12, ["2024-01"]), lake["path"], dataset=True, database=lake["db"], table="plain",
+                     mode="overwrite")
+    got = wr.athena.read_sql_query("SELECT count(*) AS n, sum(amount) AS total FROM plain", database=lake["db"])
+    assert got["n"].tolist() == [12]
+    assert got["total"].tolist() == pytest.approx([sum(round(i * 1.25, 2) for i in range(12))])
+    buckets = [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]]
+    assert "aws-athena-query-results-000000000000-us-east-1" in buckets

@@ -49,6 +49,7 @@ impl Failure {
             "HIVE_BAD_DATA" | "HIVE_CURSOR_ERROR" | "HIVE_INVALID_PARTITION_VALUE" => (2, 1001),
             "HIVE_PATH_ERROR" | "HIVE_METASTORE_ERROR" => (2, 1109),
             "CONSTRAINT_VIOLATION" | "HIVE_EXCEEDED_PARTITION_LIMIT" => (2, 1000),
+            "TABLE_ALREADY_EXISTS" => (2, 1110),
             "EXCEEDED_LOCAL_MEMORY_LIMIT" => (1, 0),
             "GENERIC_INTERNAL_ERROR" => (1, 200),
             _ => (2, 1000),

@@ -25,6 +25,52 @@ use std::sync::Arc;
 /// Athena writes at most this many partitions (times buckets) per statement.
 const MAX_PARTITIONS: usize = 100;
 
+/// `TABLE_ALREADY_EXISTS` for a CTAS, with the advice Athena adds about the target location.
+fn destination_exists(db: &str, name: &str, location: &str) -> Failure {
+    Failure::trino(
+        "TABLE_ALREADY_EXISTS",
+        format!(
+            "line 1:1: Destination table 'awsdatacatalog.{db}.{name}' already exists. You may need to manually clean \
+             the data at location '{}' before retrying. Athena will not delete data in your account.",
+            location.trim_end_matches('/')
+        ),
+    )
+}
+
+/// Where a CTAS would have written, for its error messages (before the location is resolved).
+fn location_hint(ctas: &Ctas, request: &Request) -> String {
+    match ctas.properties.get("external_location") {
+        Some(l) => l.text(),
+        None => join(&request.output_location, &format!("tables/{}", request.id)),
+    }
+}
+
+/// `bucketed_by` and `bucket_count` of a CTAS, both or neither.
+fn buckets(properties: &BTreeMap<String, Property>, columns: &[Column]) -> Result<Option<(Vec<String>, i32)>, Failure> {
+    let by = properties.get("bucketed_by").map(|p| p.list());
+    let count = properties.get("bucket_count").map(|p| p.text());
+    match (by, count) {
+        (None, None) => Ok(None),
+        (Some(by), Some(count)) => {
+            let count = count.parse::<i32>().ok().filter(|n| (1..=100_000).contains(n)).ok_or_else(|| {
+                Failure::trino(
+                    "INVALID_TABLE_PROPERTY",
+                    format!("bucket_count must be between 1 and 100000, got {count}"),
+                )
+            })?;
+            let by: Vec<String> = by.iter().map(|c| c.to_lowercase()).collect();
+            if let Some(missing) = by.iter().find(|b| !columns.iter().any(|c| c.name == **b)) {
+                return Err(Failure::trino(
+                    "INVALID_TABLE_PROPERTY",
+                    format!("Bucketing columns [{missing}] not present in schema"),
+                ));
+            }
+            Ok(Some((by, count)))
+        }
+        _ => Err(Failure::trino("INVALID_TABLE_PROPERTY", "bucketed_by and bucket_count must be specified together")),
+    }
+}
+
 fn not_supported(what: impl std::fmt::Display) -> Failure {
     Failure::trino("NOT_SUPPORTED", what)
 }
@@ -202,12 +248,7 @@ impl Engine {
         let output = join(&request.output_location, &format!("tables/{}", request.id));
         match self.catalog.get_table(None, &db, &name) {
             Ok(_) if ctas.if_not_exists => return Ok(self.write_outcome(output, 0, &scanned, None)),
-            Ok(_) => {
-                return Err(Failure::trino(
-                    "TABLE_ALREADY_EXISTS",
-                    format!("line 1:1: Table 'awsdatacatalog.{db}.{name}' already exists"),
-                ));
-            }
+            Ok(_) => return Err(destination_exists(&db, &name, &location_hint(ctas, request))),
             Err(CatalogError::NotFound(m)) if m.starts_with("Database") => {
                 return Err(Failure::trino("SCHEMA_NOT_FOUND", format!("line 1:1: Schema '{db}' does not exist")));
             }
@@ -292,6 +333,7 @@ impl Engine {
             columns.push(Column { name: f.name().clone(), data_type: Some(hive), comment: None, parameters: None });
         }
         let keys: Vec<Column> = columns.split_off(columns.len() - partition_by.len());
+        let buckets = buckets(&ctas.properties, &columns)?;
         let (files, rows) = if ctas.with_data {
             let spec = WriteSpec {
                 format: format.clone(),
@@ -319,13 +361,13 @@ impl Engine {
             input_format: Some(glue.input.into()),
             output_format: Some(glue.output.into()),
             compressed: Some(compression != FileCompression::None),
-            number_of_buckets: Some(-1),
+            number_of_buckets: Some(buckets.as_ref().map_or(-1, |(_, n)| *n)),
             serde_info: Some(SerDeInfo {
                 name: None,
                 serialization_library: Some(glue.serde.into()),
                 parameters: Some(glue.serde_params),
             }),
-            bucket_columns: Some(Vec::new()),
+            bucket_columns: Some(buckets.map(|(c, _)| c).unwrap_or_default()),
             sort_columns: Some(Vec::new()),
             parameters: Some(BTreeMap::new()),
             stored_as_sub_directories: Some(false),
@@ -360,10 +402,7 @@ impl Engine {
                 let _ = destination.store.delete(&f.path).await;
             }
             return Err(match e {
-                CatalogError::AlreadyExists(_) => Failure::trino(
-                    "TABLE_ALREADY_EXISTS",
-                    format!("line 1:1: Table 'awsdatacatalog.{db}.{name}' already exists"),
-                ),
+                CatalogError::AlreadyExists(_) => destination_exists(&db, &name, &location),
                 other => Failure::trino("HIVE_METASTORE_ERROR", other),
             });
         }

@@ -94,9 +94,33 @@ async fn ctas_writes_partitioned_parquet_and_registers_the_table() {
 
     // A second CTAS of the same name fails; IF NOT EXISTS does nothing.
     let again = lakebox.run_query("taxi", ctas).await.unwrap();
-    assert_eq!(reason(&again), "TABLE_ALREADY_EXISTS: line 1:1: Table 'awsdatacatalog.taxi.by_month' already exists");
+    assert_eq!(
+        reason(&again),
+        "TABLE_ALREADY_EXISTS: line 1:1: Destination table 'awsdatacatalog.taxi.by_month' already exists. You may need \
+         to manually clean the data at location 's3://lake/curated/by_month' before retrying. Athena will not delete \
+         data in your account."
+    );
+    let error = again.status().unwrap().athena_error().unwrap();
+    assert_eq!((error.error_category(), error.error_type()), (Some(2), Some(1110)));
     let quiet = ctas.replacen("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1);
     assert_eq!(state(&lakebox.run_query("taxi", &quiet).await.unwrap()), "SUCCEEDED");
+
+    // Bucketing is recorded in Glue as Athena records it.
+    let bucketed = "CREATE TABLE taxi.bucketed WITH (bucketed_by = ARRAY['vendorid'], bucket_count = 4)
+                    AS SELECT vendorid, total_amount FROM trips";
+    let e = lakebox.run_query("taxi", bucketed).await.unwrap();
+    assert_eq!(state(&e), "SUCCEEDED", "{}", reason(&e));
+    let table = glue.get_table().database_name("taxi").name("bucketed").send().await.unwrap();
+    let sd = table.table().unwrap().storage_descriptor().unwrap();
+    assert_eq!((sd.number_of_buckets(), sd.bucket_columns()), (4, &["vendorid".to_string()][..]));
+    let half = lakebox
+        .run_query(
+            "taxi",
+            "CREATE TABLE taxi.half WITH (bucketed_by = ARRAY['vendorid']) AS SELECT vendorid FROM trips",
+        )
+        .await
+        .unwrap();
+    assert_eq!(reason(&half), "INVALID_TABLE_PROPERTY: bucketed_by and bucket_count must be specified together");
 }
 
 #[tokio::test]
