@@ -2,7 +2,9 @@
 //! values into Hive folders (`k=v/`, values escaped as Hive escapes them, NULL as
 //! `__HIVE_DEFAULT_PARTITION__`), encoded as Parquet, JSON lines or delimited text, compressed as
 //! asked, and staged under a hidden folder of the destination until the statement succeeds, so a
-//! failed, cancelled or killed statement leaves no visible file behind.
+//! failed, cancelled or killed statement leaves no visible file behind. Bucketed tables get one
+//! file per bucket (and writer), rows assigned by Hive's bucketing hash (v1, as Athena's Hive
+//! tables use), named `<bucket, 6 digits>_0_...` as Hive and Trino name bucket files.
 
 use super::results::value_text;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, UInt32Array};
@@ -79,8 +81,68 @@ pub struct WriteSpec {
     pub partition_by: Vec<String>,
     /// File names start with this (the query id).
     pub file_prefix: String,
-    /// At most this many distinct partitions (Athena: 100 per CTAS / INSERT).
+    /// At most this many distinct partitions times buckets (Athena: 100 per CTAS / INSERT).
     pub max_partitions: usize,
+    /// `bucketed_by` columns (data columns of the input) and `bucket_count`.
+    pub bucketing: Option<Bucketing>,
+}
+
+/// How rows are spread over bucket files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bucketing {
+    pub columns: Vec<String>,
+    pub count: u32,
+}
+
+/// Hive's bucketing hash (version 1, `ObjectInspectorUtils.hashCode`, as Trino's
+/// `HiveBucketingV1` mirrors it) of one value; NULL hashes to 0.
+pub fn hive_hash(column: &dyn datafusion::arrow::array::Array, row: usize) -> Result<i32> {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::{
+        DataType, Date32Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
+    };
+    if column.is_null(row) {
+        return Ok(0);
+    }
+    let fold = |v: i64| ((v as u64 >> 32) as i64 ^ v) as i32;
+    Ok(match column.data_type() {
+        DataType::Boolean => i32::from(column.as_boolean().value(row)),
+        DataType::Int8 => i32::from(column.as_primitive::<Int8Type>().value(row)),
+        DataType::Int16 => i32::from(column.as_primitive::<Int16Type>().value(row)),
+        DataType::Int32 => column.as_primitive::<Int32Type>().value(row),
+        DataType::Int64 => fold(column.as_primitive::<Int64Type>().value(row)),
+        DataType::Float32 => {
+            let v = column.as_primitive::<Float32Type>().value(row);
+            // Java's floatToIntBits: every NaN is the canonical one.
+            if v.is_nan() { 0x7fc0_0000 } else { v.to_bits() as i32 }
+        }
+        DataType::Float64 => {
+            let v = column.as_primitive::<Float64Type>().value(row);
+            fold(if v.is_nan() { 0x7ff8_0000_0000_0000 } else { v.to_bits() as i64 })
+        }
+        // Hive `string` columns: Java's byte-wise hash starting at 0, over the UTF-8 bytes.
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+            let text = value_text(column, row).unwrap_or_default();
+            text.bytes().fold(0i32, |h, b| h.wrapping_mul(31).wrapping_add(i32::from(b as i8)))
+        }
+        DataType::Date32 => column.as_primitive::<Date32Type>().value(row),
+        other => {
+            return Err(DataFusionError::NotImplemented(format!(
+                "NOT_SUPPORTED: Computation of Hive bucket hashCode is not supported for type {}",
+                super::types::athena_type_name(other)
+            )));
+        }
+    })
+}
+
+/// The bucket of a row: the fields' hashes combined as `h = 31 * h + field`, then
+/// `(h & Integer.MAX_VALUE) % count`.
+fn bucket_of(columns: &[&dyn datafusion::arrow::array::Array], row: usize, count: u32) -> Result<u32> {
+    let mut hash = 0i32;
+    for c in columns {
+        hash = hash.wrapping_mul(31).wrapping_add(hive_hash(*c, row)?);
+    }
+    Ok((hash & i32::MAX) as u32 % count)
 }
 
 /// One written file, already in its final place.
@@ -257,11 +319,15 @@ fn extension(format: &FileFormat, compression: FileCompression) -> String {
     format!("{base}{codec}")
 }
 
-/// The files of one writer task, by partition.
+/// A writer's key: the partition values and the bucket.
+type FileKey = (Vec<Option<String>>, Option<u32>);
+
+/// The files of one writer task, by partition and bucket.
 struct PartitionFiles {
     encoder: Option<Encoder>,
     rows: u64,
     partition: Vec<Option<String>>,
+    bucket: Option<u32>,
 }
 
 /// The staged files of a write, moved into place by [`Staging::commit`] or removed.
@@ -346,7 +412,11 @@ pub async fn write_streams(
         spec.partition_by.iter().map(|c| schema.index_of(c)).collect::<std::result::Result<_, _>>()?;
     let data_indices: Vec<usize> = (0..schema.fields().len()).filter(|i| !partition_indices.contains(i)).collect();
     let file_schema = Arc::new(schema.project(&data_indices)?);
-    let seen = Arc::new(Mutex::new(std::collections::HashSet::<Vec<Option<String>>>::new()));
+    let bucket_indices: Vec<usize> = match &spec.bucketing {
+        Some(b) => b.columns.iter().map(|c| schema.index_of(c)).collect::<std::result::Result<_, _>>()?,
+        None => Vec::new(),
+    };
+    let seen = Arc::new(Mutex::new(std::collections::HashSet::<FileKey>::new()));
     let mut tasks = tokio::task::JoinSet::new();
     for (n, stream) in streams.into_iter().enumerate() {
         let task = WriterTask {
@@ -355,6 +425,7 @@ pub async fn write_streams(
             staging: staging.clone(),
             partition_indices: partition_indices.clone(),
             data_indices: data_indices.clone(),
+            bucket_indices: bucket_indices.clone(),
             file_schema: file_schema.clone(),
             seen: seen.clone(),
             files: HashMap::new(),
@@ -374,9 +445,10 @@ struct WriterTask {
     staging: Arc<Staging>,
     partition_indices: Vec<usize>,
     data_indices: Vec<usize>,
+    bucket_indices: Vec<usize>,
     file_schema: SchemaRef,
-    seen: Arc<Mutex<std::collections::HashSet<Vec<Option<String>>>>>,
-    files: HashMap<Vec<Option<String>>, PartitionFiles>,
+    seen: Arc<Mutex<std::collections::HashSet<FileKey>>>,
+    files: HashMap<FileKey, PartitionFiles>,
     sequence: usize,
 }
 
@@ -391,24 +463,30 @@ impl WriterTask {
                 self.append(key, &part).await?;
             }
         }
-        let keys: Vec<Vec<Option<String>>> = self.files.keys().cloned().collect();
+        let keys: Vec<FileKey> = self.files.keys().cloned().collect();
         for key in keys {
             self.flush(&key).await?;
         }
         Ok(())
     }
 
-    /// The batch's rows by partition (partition columns removed).
-    fn split(&self, batch: &RecordBatch) -> Result<Vec<(Vec<Option<String>>, RecordBatch)>> {
+    /// The batch's rows by partition and bucket (partition columns removed).
+    fn split(&self, batch: &RecordBatch) -> Result<Vec<(FileKey, RecordBatch)>> {
         let data: Vec<ArrayRef> = self.data_indices.iter().map(|i| batch.column(*i).clone()).collect();
-        if self.partition_indices.is_empty() {
-            return Ok(vec![(Vec::new(), RecordBatch::try_new(self.file_schema.clone(), data)?)]);
+        if self.partition_indices.is_empty() && self.spec.bucketing.is_none() {
+            return Ok(vec![((Vec::new(), None), RecordBatch::try_new(self.file_schema.clone(), data)?)]);
         }
-        let mut groups: BTreeMap<Vec<Option<String>>, Vec<u32>> = BTreeMap::new();
+        let bucket_columns: Vec<&dyn datafusion::arrow::array::Array> =
+            self.bucket_indices.iter().map(|i| batch.column(*i).as_ref()).collect();
+        let mut groups: BTreeMap<FileKey, Vec<u32>> = BTreeMap::new();
         for row in 0..batch.num_rows() {
             let key: Vec<Option<String>> =
                 self.partition_indices.iter().map(|i| value_text(batch.column(*i).as_ref(), row)).collect();
-            groups.entry(key).or_default().push(row as u32);
+            let bucket = match &self.spec.bucketing {
+                Some(b) => Some(bucket_of(&bucket_columns, row, b.count)?),
+                None => None,
+            };
+            groups.entry((key, bucket)).or_default().push(row as u32);
         }
         let mut out = Vec::with_capacity(groups.len());
         for (key, rows) in groups {
@@ -420,7 +498,7 @@ impl WriterTask {
         Ok(out)
     }
 
-    async fn append(&mut self, key: Vec<Option<String>>, batch: &RecordBatch) -> Result<()> {
+    async fn append(&mut self, key: FileKey, batch: &RecordBatch) -> Result<()> {
         {
             let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
             if seen.insert(key.clone()) && seen.len() > self.spec.max_partitions {
@@ -433,7 +511,7 @@ impl WriterTask {
         let entry = match self.files.entry(key.clone()) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(PartitionFiles { encoder: None, rows: 0, partition: key.clone() })
+                v.insert(PartitionFiles { encoder: None, rows: 0, partition: key.0.clone(), bucket: key.1 })
             }
         };
         if entry.encoder.is_none() {
@@ -449,15 +527,16 @@ impl WriterTask {
         Ok(())
     }
 
-    async fn flush(&mut self, key: &Vec<Option<String>>) -> Result<()> {
+    async fn flush(&mut self, key: &FileKey) -> Result<()> {
         let Some(entry) = self.files.get_mut(key) else { return Ok(()) };
         let Some(encoder) = entry.encoder.take() else { return Ok(()) };
         let rows = std::mem::take(&mut entry.rows);
         let partition = entry.partition.clone();
+        let bucket = entry.bucket.map(|b| format!("{b:06}_0_")).unwrap_or_default();
         let bytes = encoder.finish(self.spec.compression)?;
         let folder = partition_folder(&self.spec.partition_by, &partition);
         let name = format!(
-            "{}_{:05}_{:05}{}",
+            "{bucket}{}_{:05}_{:05}{}",
             self.spec.file_prefix,
             self.n,
             self.sequence,
@@ -486,6 +565,29 @@ mod tests {
             "dt=2024-01-01/region=a%2Fb"
         );
         assert_eq!(partition_folder(&keys, &[None, Some("x".into())]), "dt=__HIVE_DEFAULT_PARTITION__/region=x");
+    }
+
+    /// Values computed with Java: `"abc".getBytes(UTF_8)` folded as `h = 31 * h + b` from 0 is
+    /// 96354; `Long.hashCode(5_000_000_000L)` is 705032705; `Double.hashCode(1.5)` is 1073217536;
+    /// `Float.floatToIntBits(1.5f)` is 1069547520.
+    #[test]
+    fn hive_hashes_are_javas() {
+        use datafusion::arrow::array::{BooleanArray, Float32Array, Float64Array, Int32Array, Int64Array, StringArray};
+        assert_eq!(hive_hash(&StringArray::from(vec!["abc"]), 0).unwrap(), 96354);
+        assert_eq!(hive_hash(&StringArray::from(vec![""]), 0).unwrap(), 0);
+        // Bytes are signed in Java: "é" is C3 A9, i.e. -61 and -87.
+        assert_eq!(hive_hash(&StringArray::from(vec!["é"]), 0).unwrap(), -61 * 31 - 87);
+        assert_eq!(hive_hash(&Int64Array::from(vec![5_000_000_000]), 0).unwrap(), 705032705);
+        assert_eq!(hive_hash(&Int64Array::from(vec![-1]), 0).unwrap(), 0);
+        assert_eq!(hive_hash(&Int32Array::from(vec![-7]), 0).unwrap(), -7);
+        assert_eq!(hive_hash(&Float64Array::from(vec![1.5]), 0).unwrap(), 1073217536);
+        assert_eq!(hive_hash(&Float32Array::from(vec![1.5]), 0).unwrap(), 1069547520);
+        assert_eq!(hive_hash(&BooleanArray::from(vec![true]), 0).unwrap(), 1);
+        assert_eq!(hive_hash(&Int32Array::from(vec![None]), 0).unwrap(), 0);
+        // Two columns: 31 * h1 + h2, then (h & MAX) % n.
+        let (a, b) = (Int32Array::from(vec![3]), StringArray::from(vec!["abc"]));
+        assert_eq!(bucket_of(&[&a, &b], 0, 8).unwrap(), ((3 * 31 + 96354) & i32::MAX) as u32 % 8);
+        assert_eq!(bucket_of(&[&Int32Array::from(vec![-7])], 0, 4).unwrap(), (-7i32 & i32::MAX) as u32 % 4);
     }
 
     #[test]

@@ -9,7 +9,9 @@ use super::formats::{TableFormat, table_format};
 use super::hive::QualifiedName;
 use super::scanned::Scanned;
 use super::types::{arrow_to_hive, hive_to_arrow};
-use super::write::{Destination, FileCompression, FileFormat, Staging, WriteSpec, WrittenFile, write_streams};
+use super::write::{
+    Bucketing, Destination, FileCompression, FileFormat, Staging, WriteSpec, WrittenFile, write_streams,
+};
 use super::{Engine, Outcome, Request, join};
 use crate::catalog::CatalogError;
 use crate::catalog::model::{Column, PartitionInput, SerDeInfo, StorageDescriptor, TableInput};
@@ -341,6 +343,9 @@ impl Engine {
                 partition_by: partition_by.clone(),
                 file_prefix: request.id.clone(),
                 max_partitions: MAX_PARTITIONS,
+                bucketing: buckets
+                    .as_ref()
+                    .map(|(columns, n)| Bucketing { columns: columns.clone(), count: *n as u32 }),
             };
             let staging = self.write_frame(request, frame, spec, destination.clone()).await?;
             let files = staging.commit().await.map_err(|e| from_datafusion(&e, &request.sql))?;
@@ -497,12 +502,20 @@ impl Engine {
             .collect();
         let frame = frame.select(exprs).map_err(|e| from_datafusion(&e, &request.sql))?;
         let destination = self.destination(&location)?;
+        // A bucketed table keeps its layout: new files are bucketed by its columns too.
+        let bucketing = match (sd.bucket_columns.clone().unwrap_or_default(), sd.number_of_buckets) {
+            (columns, Some(n)) if !columns.is_empty() && n > 0 => {
+                Some(Bucketing { columns: columns.iter().map(|c| c.to_lowercase()).collect(), count: n as u32 })
+            }
+            _ => None,
+        };
         let spec = WriteSpec {
             format,
             compression,
             partition_by: keys.clone(),
             file_prefix: request.id.clone(),
             max_partitions: MAX_PARTITIONS,
+            bucketing,
         };
         let staging = self.write_frame(request, frame, spec, destination.clone()).await?;
         let files = staging.commit().await.map_err(|e| from_datafusion(&e, &request.sql))?;
@@ -583,6 +596,7 @@ impl Engine {
             partition_by,
             file_prefix: request.id.clone(),
             max_partitions: MAX_PARTITIONS,
+            bucketing: None,
         };
         let staging = self.write_frame(request, frame, spec, destination.clone()).await?;
         let files = staging.commit().await.map_err(|e| from_datafusion(&e, &request.sql))?;

@@ -113,6 +113,30 @@ async fn ctas_writes_partitioned_parquet_and_registers_the_table() {
     let table = glue.get_table().database_name("taxi").name("bucketed").send().await.unwrap();
     let sd = table.table().unwrap().storage_descriptor().unwrap();
     assert_eq!((sd.number_of_buckets(), sd.bucket_columns()), (4, &["vendorid".to_string()][..]));
+    // One file per bucket and writer, named by bucket, every row in the bucket Hive's hash gives
+    // it: for an int, the value itself, `(v & Integer.MAX_VALUE) % 4`.
+    let location = sd.location().unwrap().trim_start_matches("s3://").to_string();
+    let (bucket, prefix) = location.split_once('/').unwrap();
+    let mut rows = 0;
+    for key in keys(&lakebox, bucket, prefix).await {
+        let name = key.rsplit('/').next().unwrap();
+        let n: i32 = name.split('_').next().unwrap().parse().unwrap_or_else(|_| panic!("{name}"));
+        assert!(name.starts_with(&format!("{n:06}_0_")) && n < 4, "{name}");
+        let body = lakebox.s3().get_object().bucket(bucket).key(&key).send().await.unwrap().body.collect().await;
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(body.unwrap().into_bytes())
+            .unwrap()
+            .build()
+            .unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let ids = batch.column(0).as_any().downcast_ref::<arrow::array::Int32Array>().unwrap();
+            for v in ids.iter().flatten() {
+                assert_eq!((v & i32::MAX) % 4, n, "vendorid {v} in {name}");
+            }
+            rows += batch.num_rows();
+        }
+    }
+    assert_eq!(rows as u64, CONFIG.rows);
     let half = lakebox
         .run_query(
             "taxi",
