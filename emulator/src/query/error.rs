@@ -95,6 +95,11 @@ pub fn from_datafusion(e: &DataFusionError, sql: &str) -> Failure {
         "NOT_SUPPORTED",
         "INVALID_CAST_ARGUMENT",
         "INVALID_PARAMETER_USAGE",
+        // The Trino functions (query::trino) word their errors as Trino does.
+        "INVALID_FUNCTION_ARGUMENT",
+        "NUMERIC_VALUE_OUT_OF_RANGE",
+        "TYPE_MISMATCH",
+        "FUNCTION_NOT_FOUND",
     ] {
         if let Some(pos) = text.find(&format!("{name}: ")) {
             return Failure::trino(name, &text[pos + name.len() + 2..]);
@@ -175,7 +180,7 @@ fn arrow_failure(e: &datafusion::arrow::error::ArrowError) -> Failure {
     use datafusion::arrow::error::ArrowError;
     match e {
         ArrowError::DivideByZero => Failure::trino("DIVISION_BY_ZERO", "Division by zero"),
-        ArrowError::CastError(m) => Failure::trino("INVALID_CAST_ARGUMENT", m),
+        ArrowError::CastError(m) => cast_failure(m),
         ArrowError::ArithmeticOverflow(m) => Failure::trino("NUMERIC_VALUE_OUT_OF_RANGE", m),
         ArrowError::ParseError(m) | ArrowError::CsvError(m) | ArrowError::JsonError(m) => {
             Failure::trino("HIVE_BAD_DATA", m)
@@ -184,9 +189,31 @@ fn arrow_failure(e: &datafusion::arrow::error::ArrowError) -> Failure {
     }
 }
 
+/// Arrow's cast errors: an integer that does not fit its target is Trino's
+/// `NUMERIC_VALUE_OUT_OF_RANGE: Out of range for integer: 3000000000`.
+fn cast_failure(m: &str) -> Failure {
+    if let Some(value) = between(m, "Can't cast value ", " to type ") {
+        let target = m.rsplit(" to type ").next().unwrap_or("");
+        let trino = match target {
+            "Int8" => Some("tinyint"),
+            "Int16" => Some("smallint"),
+            "Int32" => Some("integer"),
+            "Int64" => Some("bigint"),
+            _ => None,
+        };
+        if let Some(t) = trino {
+            return Failure::trino("NUMERIC_VALUE_OUT_OF_RANGE", format!("Out of range for {t}: {value}"));
+        }
+    }
+    Failure::trino("INVALID_CAST_ARGUMENT", m)
+}
+
 fn execution_failure(message: &str) -> Failure {
     if message.contains("Bytes scanned limit") {
         return Failure::Cancelled("Bytes scanned limit was exceeded".into());
+    }
+    if let Some(key) = message.split("duplicate key found: ").nth(1) {
+        return Failure::trino("INVALID_FUNCTION_ARGUMENT", format!("Duplicate map keys ({key}) are not allowed"));
     }
     if message.contains("Divide by zero") || message.contains("Division by zero") {
         return Failure::trino("DIVISION_BY_ZERO", "Division by zero");

@@ -40,7 +40,7 @@ pub fn register(ctx: &SessionContext) -> Result<()> {
     ctx.register_udf(ScalarUDF::new_from_impl(TypeOfFn { signature: Signature::any(1, Volatility::Immutable) }));
     let percentile = datafusion::functions_aggregate::approx_percentile_cont::approx_percentile_cont_udaf();
     ctx.register_udaf((*percentile).clone().with_aliases(["approx_percentile"]));
-    Ok(())
+    super::trino::register(ctx)
 }
 
 fn temporal_signature() -> Signature {
@@ -388,7 +388,7 @@ impl ScalarUDFImpl for TypeOfFn {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let [arg] = args.args.as_slice() else { return exec_err!("typeof takes one argument") };
-        let name = super::types::athena_type_name(&arg.data_type());
+        let name = super::trino::types::typeof_name(&args.arg_fields[0], arg);
         Ok(ColumnarValue::Scalar(datafusion::common::ScalarValue::Utf8(Some(name))))
     }
 }

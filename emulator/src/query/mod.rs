@@ -16,6 +16,7 @@ pub mod results;
 pub mod scanned;
 pub mod source;
 pub mod statement;
+pub mod trino;
 pub mod types;
 pub mod views;
 pub mod write;
@@ -236,6 +237,12 @@ impl Engine {
             .with_information_schema(false);
         let options = config.options_mut();
         options.sql_parser.enable_ident_normalization = true;
+        // Trino sorts NULLs last whatever the direction.
+        options.sql_parser.default_null_ordering = "nulls_last".into();
+        // `1.5` is decimal(2,1) as in Trino (`1.5E0` is the double).
+        options.sql_parser.parse_float_as_decimal = true;
+        // Athena's session zone: `current_timestamp` is a `timestamp(3) with time zone` in UTC.
+        options.execution.time_zone = Some("UTC".into());
         // Row-level filter pushdown costs more than it saves for the report queries' broad
         // predicates (measured with bench/athena_vs_duckdb.py): predicates still prune row groups.
         options.execution.parquet.pushdown_filters = false;
@@ -255,6 +262,7 @@ impl Engine {
             .with_config(config)
             .with_runtime_env(runtime)
             .with_default_features()
+            .with_analyzer_rules(trino::analyzer_rules())
             .with_optimizer_rule(Arc::new(eager::EagerAggregation))
             .build();
         let ctx = SessionContext::new_with_state(state);
@@ -277,14 +285,14 @@ impl Engine {
         let statement = self.inline_views(statement, &request.database)?;
         let df_error = |e: datafusion::error::DataFusionError| error::from_datafusion(&e, &request.sql);
         let plan = ctx.state().statement_to_plan(statement).await.map_err(df_error)?;
+        let plan = trino::analyzed(&ctx, plan).map_err(df_error)?;
         let frame = ctx.execute_logical_plan(plan).await.map_err(df_error)?;
         let planning_ms = planning.elapsed().as_millis() as u64;
         if explain {
             return self.write_explain(request, frame, planning_ms, scanned).await;
         }
         let schema = frame.schema().as_arrow().clone();
-        let columns: Vec<serde_json::Value> =
-            schema.fields().iter().map(|f| types::column_info(f.name(), f.data_type())).collect();
+        let columns: Vec<serde_json::Value> = schema.fields().iter().map(|f| trino::types::column_info(f)).collect();
         let path = join(&request.output_location, &format!("{}.csv", request.id));
         let location = self.storage.resolve(&path).map_err(|e| output_failure(&path, e))?;
         let mut stream = frame.execute_stream().await.map_err(df_error)?;

@@ -57,10 +57,12 @@ fn java_float_text(nan: bool, inf: bool, neg: bool, zero: bool, abs: f64, plain:
 
 /// The text of one value (`None` for NULL), as Athena writes it to result files.
 pub fn value_text(array: &dyn Array, row: usize) -> Option<String> {
-    if array.is_null(row) {
+    // A NullArray has no validity buffer: `is_null` says false for its rows.
+    if array.is_null(row) || array.data_type() == &DataType::Null {
         return None;
     }
     Some(match array.data_type() {
+        DataType::Interval(_) | DataType::Duration(_) => interval_text(array, row),
         DataType::Float64 => java_double(array.as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(row)),
         DataType::Float32 => java_float(array.as_primitive::<datafusion::arrow::datatypes::Float32Type>().value(row)),
         DataType::Timestamp(unit, tz) => timestamp_text(array, row, *unit, tz.as_deref()),
@@ -114,6 +116,52 @@ fn nested_text(array: &dyn Array, row: usize) -> String {
     value_text(array, row).unwrap_or_else(|| "null".into())
 }
 
+/// Trino's interval text: `Y-M` for year-month intervals, `D HH:MM:SS.mmm` for day-time ones.
+fn interval_text(array: &dyn Array, row: usize) -> String {
+    use datafusion::arrow::datatypes::*;
+    let year_month = |months: i64| {
+        let sign = if months < 0 { "-" } else { "" };
+        format!("{sign}{}-{}", months.unsigned_abs() / 12, months.unsigned_abs() % 12)
+    };
+    let day_time = |millis: i64| {
+        let sign = if millis < 0 { "-" } else { "" };
+        let m = millis.unsigned_abs();
+        let (days, rest) = (m / 86_400_000, m % 86_400_000);
+        let (h, rest) = (rest / 3_600_000, rest % 3_600_000);
+        let (min, rest) = (rest / 60_000, rest % 60_000);
+        format!("{sign}{days} {h:02}:{min:02}:{:02}.{:03}", rest / 1000, rest % 1000)
+    };
+    match array.data_type() {
+        DataType::Interval(IntervalUnit::YearMonth) => {
+            year_month(i64::from(array.as_primitive::<IntervalYearMonthType>().value(row)))
+        }
+        DataType::Interval(IntervalUnit::DayTime) => {
+            let v = array.as_primitive::<IntervalDayTimeType>().value(row);
+            day_time(i64::from(v.days) * 86_400_000 + i64::from(v.milliseconds))
+        }
+        DataType::Interval(IntervalUnit::MonthDayNano) => {
+            let v = array.as_primitive::<IntervalMonthDayNanoType>().value(row);
+            if v.months != 0 && v.days == 0 && v.nanoseconds == 0 {
+                year_month(i64::from(v.months))
+            } else {
+                day_time(
+                    i64::from(v.days) * 86_400_000 + v.nanoseconds / 1_000_000 + i64::from(v.months) * 30 * 86_400_000,
+                )
+            }
+        }
+        DataType::Duration(unit) => {
+            let millis = match unit {
+                TimeUnit::Second => array.as_primitive::<DurationSecondType>().value(row) * 1000,
+                TimeUnit::Millisecond => array.as_primitive::<DurationMillisecondType>().value(row),
+                TimeUnit::Microsecond => array.as_primitive::<DurationMicrosecondType>().value(row) / 1000,
+                TimeUnit::Nanosecond => array.as_primitive::<DurationNanosecondType>().value(row) / 1_000_000,
+            };
+            day_time(millis)
+        }
+        _ => String::new(),
+    }
+}
+
 fn timestamp_text(array: &dyn Array, row: usize, unit: TimeUnit, tz: Option<&str>) -> String {
     use datafusion::arrow::datatypes::*;
     let raw = match unit {
@@ -128,9 +176,14 @@ fn timestamp_text(array: &dyn Array, row: usize, unit: TimeUnit, tz: Option<&str
     let text = |dt: chrono::NaiveDateTime| dt.format("%Y-%m-%d %H:%M:%S%.3f").to_string();
     match tz {
         None => text(utc.naive_utc()),
-        Some(zone) => match zone.parse::<chrono_tz::Tz>() {
-            Ok(z) => format!("{} {zone}", text(utc.with_timezone(&z).naive_local())),
-            Err(_) => format!("{} {zone}", text(utc.naive_utc())),
+        Some(zone) => match super::trino::datetime::zone(zone) {
+            Some(super::trino::datetime::Zone::Named(z)) => {
+                format!("{} {zone}", text(utc.with_timezone(&z).naive_local()))
+            }
+            Some(super::trino::datetime::Zone::Fixed(o)) => {
+                format!("{} {zone}", text(utc.with_timezone(&o).naive_local()))
+            }
+            None => format!("{} {zone}", text(utc.naive_utc())),
         },
     }
 }

@@ -424,13 +424,15 @@ fn query(sql: &str, parameters: &[String], explain: bool) -> Result<Classified, 
 
 /// Parses a query and names its unnamed result columns `_col0`, `_col1`, ... as Trino does.
 pub fn parse_query(sql: &str) -> Result<DFStatement, Rejected> {
-    let mut statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})
+    let sql = super::trino::tokens::rewrite(sql);
+    let mut statements = DFParser::parse_sql_with_dialect(&sql, &GenericDialect {})
         .map_err(|e| Rejected::malformed(syntax_message(&e.to_string())))?;
     if statements.len() != 1 {
         return Err(Rejected::malformed("line 1:1: only one statement can be run at a time"));
     }
     let mut statement = statements.pop_front().expect("one statement");
     if let DFStatement::Statement(inner) = &mut statement {
+        super::trino::rewrite::statement(inner);
         match inner.as_mut() {
             Statement::Query(q) => name_columns(q),
             Statement::Explain { statement: explained, .. } => {

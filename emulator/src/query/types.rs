@@ -272,12 +272,10 @@ pub fn arrow_to_hive(t: &DataType) -> Option<String> {
 /// The `ColumnInfo` of one result column, with the members Athena fills for its type.
 pub fn column_info(name: &str, t: &DataType) -> serde_json::Value {
     let full = athena_type_name(t);
-    // ColumnInfo.Type is the bare type name; the parameters go to Precision and Scale. Athena
-    // reports Trino's `real` as `float`.
-    let base = match full.split('(').next().unwrap_or(&full) {
-        "real" => "float".to_string(),
-        other => other.to_string(),
-    };
+    // ColumnInfo.Type is the bare type name; the parameters go to Precision and Scale. A `real`
+    // is `real` in results (DDL spells it `float`; a client report of a result typed `real`:
+    // https://github.com/DyfanJones/noctua/issues/133).
+    let base = full.split('(').next().unwrap_or(&full).to_string();
     let (precision, scale) = match t {
         DataType::Decimal32(p, s)
         | DataType::Decimal64(p, s)
@@ -363,7 +361,7 @@ mod tests {
         assert_eq!(info["Scale"], 2);
         let info = column_info("m", &map_type(DataType::Utf8, DataType::Int64));
         assert_eq!(info["Type"], "map");
-        assert_eq!(column_info("r", &DataType::Float32)["Type"], "float", "Athena calls real float");
+        assert_eq!(column_info("r", &DataType::Float32)["Type"], "real");
         assert_eq!(column_info("s", &DataType::Utf8)["Precision"], 2147483647);
     }
 }

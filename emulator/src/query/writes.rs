@@ -194,6 +194,7 @@ impl Engine {
         let statement = self.inline_views(statement, &request.database)?;
         let df_error = |e: datafusion::error::DataFusionError| from_datafusion(&e, &request.sql);
         let plan = ctx.state().statement_to_plan(statement).await.map_err(df_error)?;
+        let plan = super::trino::analyzed(ctx, plan).map_err(df_error)?;
         ctx.execute_logical_plan(plan).await.map_err(df_error)
     }
 

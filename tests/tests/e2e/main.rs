@@ -11,4 +11,5 @@ mod glue_partitions;
 mod s3;
 mod snapshots;
 mod support;
+mod trino_corpus;
 mod wire;

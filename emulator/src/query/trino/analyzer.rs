@@ -1,0 +1,433 @@
+//! Analyzer rules for Trino's typing and arithmetic.
+//!
+//! - [`IntegerLiterals`] (before type coercion): an integer literal that fits in 32 bits is an
+//!   `integer`, as in Trino (`typeof(1)` is `integer`, `typeof(2147483648)` is `bigint`).
+//!   DataFusion's parser makes every integer literal an `Int64`. `LIMIT`/`OFFSET` counts and the
+//!   arguments of window functions (`lag(x, 2)`, `ntile(4)`) keep theirs.
+//! - [`CheckedArithmetic`] (after type coercion): `+`, `-` and `*` on integers fail with
+//!   `NUMERIC_VALUE_OUT_OF_RANGE` on overflow, as Trino does, where DataFusion wraps around
+//!   (`9223372036854775807 * 2` would be `-2`).
+
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::{Result, ScalarValue};
+use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::expr_rewriter::NamePreserver;
+use datafusion::logical_expr::{
+    BinaryExpr, Expr, ExprSchemable as _, LogicalPlan, LogicalPlanBuilder, Operator, ScalarUDF,
+};
+use datafusion::optimizer::AnalyzerRule;
+use std::sync::Arc;
+
+#[derive(Debug, Default)]
+pub struct IntegerLiterals;
+
+fn narrow(e: Expr) -> Result<Transformed<Expr>> {
+    match e {
+        // Window functions take their offsets and bucket counts as 64-bit literals.
+        Expr::WindowFunction(_) => Ok(Transformed::new(e, false, TreeNodeRecursion::Jump)),
+        Expr::Literal(ScalarValue::Int64(Some(v)), meta) if i32::try_from(v).is_ok() => {
+            Ok(Transformed::yes(Expr::Literal(ScalarValue::Int32(Some(v as i32)), meta)))
+        }
+        // `INTERVAL '3' MONTH` is an `interval year to month` in Trino, `INTERVAL '2' DAY` an
+        // `interval day to second`; DataFusion makes both month-day-nano intervals.
+        Expr::Literal(ScalarValue::IntervalMonthDayNano(Some(v)), meta) if v.days == 0 && v.nanoseconds == 0 => {
+            Ok(Transformed::yes(Expr::Literal(ScalarValue::IntervalYearMonth(Some(v.months)), meta)))
+        }
+        Expr::Literal(ScalarValue::IntervalMonthDayNano(Some(v)), meta)
+            if v.months == 0 && v.nanoseconds % 1_000_000 == 0 && i32::try_from(v.nanoseconds / 1_000_000).is_ok() =>
+        {
+            let millis = (v.nanoseconds / 1_000_000) as i32;
+            Ok(Transformed::yes(Expr::Literal(
+                ScalarValue::IntervalDayTime(Some(datafusion::arrow::datatypes::IntervalDayTime::new(v.days, millis))),
+                meta,
+            )))
+        }
+        other => Ok(Transformed::no(other)),
+    }
+}
+
+/// An expression with its 32-bit integer literals as Trino types them (for lambda bodies).
+pub fn narrow_literals(e: Expr) -> Result<Expr> {
+    e.transform_down(narrow).map(|t| t.data)
+}
+
+fn rewrite_exprs(
+    plan: LogicalPlan,
+    f: impl Fn(Expr) -> Result<Transformed<Expr>> + Copy,
+) -> Result<Transformed<LogicalPlan>> {
+    let preserver = NamePreserver::new(&plan);
+    plan.map_expressions(|expr| {
+        let name = preserver.save(&expr);
+        expr.transform_down(f).map(|t| t.update_data(|e| name.restore(e)))
+    })
+}
+
+impl AnalyzerRule for IntegerLiterals {
+    fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
+        plan.transform_up_with_subqueries(|plan| match plan {
+            LogicalPlan::Limit(_) => Ok(Transformed::no(plan)),
+            LogicalPlan::Values(values) => {
+                let mut changed = false;
+                let rows: Vec<Vec<Expr>> = values
+                    .values
+                    .iter()
+                    .map(|row| {
+                        row.iter()
+                            .map(|e| {
+                                // A NULL the planner typed as bigint takes the other rows' type.
+                                let e = match e {
+                                    Expr::Literal(ScalarValue::Int64(None), meta) => {
+                                        changed = true;
+                                        Expr::Literal(ScalarValue::Null, meta.clone())
+                                    }
+                                    other => other.clone(),
+                                };
+                                let t = e.transform_down(narrow)?;
+                                changed |= t.transformed;
+                                Ok(t.data)
+                            })
+                            .collect::<Result<Vec<_>>>()
+                    })
+                    .collect::<Result<_>>()?;
+                if !changed {
+                    return Ok(Transformed::no(LogicalPlan::Values(values)));
+                }
+                // The schema is the rows' common types, as the SQL planner derived it.
+                let rebuilt = LogicalPlanBuilder::values(rows)?.build()?;
+                let renamed =
+                    rebuilt.schema().fields().iter().zip(values.schema.fields()).all(|(a, b)| a.name() == b.name());
+                if renamed { Ok(Transformed::yes(rebuilt)) } else { Ok(Transformed::no(LogicalPlan::Values(values))) }
+            }
+            LogicalPlan::Union(u) => {
+                // A union keeps the schema it was built with; rebuild it from the narrowed inputs.
+                let stale = u.inputs.iter().any(|i| {
+                    i.schema().fields().iter().zip(u.schema.fields()).any(|(a, b)| a.data_type() != b.data_type())
+                });
+                if stale {
+                    Ok(Transformed::yes(LogicalPlan::Union(datafusion::logical_expr::Union::try_new_with_loose_types(
+                        u.inputs,
+                    )?)))
+                } else {
+                    Ok(Transformed::no(LogicalPlan::Union(u)))
+                }
+            }
+            other => rewrite_exprs(other, narrow)?.map_data(|p| p.recompute_schema()),
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "lakebox_integer_literals"
+    }
+}
+
+#[derive(Debug)]
+pub struct CheckedArithmetic {
+    add: Arc<ScalarUDF>,
+    subtract: Arc<ScalarUDF>,
+    multiply: Arc<ScalarUDF>,
+}
+
+impl Default for CheckedArithmetic {
+    fn default() -> Self {
+        Self {
+            add: Arc::new(checked("__lakebox_add", Operator::Plus)),
+            subtract: Arc::new(checked("__lakebox_subtract", Operator::Minus)),
+            multiply: Arc::new(checked("__lakebox_multiply", Operator::Multiply)),
+        }
+    }
+}
+
+fn is_int(t: &DataType) -> bool {
+    t.is_integer()
+}
+
+fn checked(name: &str, op: Operator) -> ScalarUDF {
+    use super::udf::{Udf, arity};
+    Udf::new(
+        name,
+        arity(&[2]),
+        |t| Ok(t[0].clone()),
+        move |a| {
+            use datafusion::arrow::compute::kernels::numeric::{add, mul, sub};
+            let (l, r) = (a.get(0), a.get(1));
+            let out: std::result::Result<ArrayRef, _> = match op {
+                Operator::Plus => add(l, r),
+                Operator::Minus => sub(l, r),
+                _ => mul(l, r),
+            };
+            out.map_err(|e| match e {
+                datafusion::arrow::error::ArrowError::ArithmeticOverflow(m) => {
+                    datafusion::error::DataFusionError::Execution(format!(
+                        "NUMERIC_VALUE_OUT_OF_RANGE: {} overflow: {m}",
+                        crate::query::types::athena_type_name(l.data_type())
+                    ))
+                }
+                other => other.into(),
+            })
+        },
+    )
+    .udf()
+}
+
+impl AnalyzerRule for CheckedArithmetic {
+    fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
+        plan.transform_up_with_subqueries(|plan| {
+            let schema = datafusion::logical_expr::utils::merge_schema(&plan.inputs());
+            let rewrite = |e: Expr| -> Result<Transformed<Expr>> {
+                let Expr::BinaryExpr(BinaryExpr { left, op, right }) = &e else { return Ok(Transformed::no(e)) };
+                let (Ok(lt), Ok(rt)) = (left.get_type(&schema), right.get_type(&schema)) else {
+                    return Ok(Transformed::no(e));
+                };
+                if let (Operator::Multiply, DataType::Decimal128(xp, xs), DataType::Decimal128(yp, ys)) = (op, &lt, &rt)
+                {
+                    // Trino's decimal product: precision min(38, xp + yp), scale xs + ys.
+                    let to = DataType::Decimal128((*xp + *yp).min(38), *xs + *ys);
+                    if e.get_type(&schema).ok().as_ref() == Some(&to) {
+                        return Ok(Transformed::no(e));
+                    }
+                    return Ok(Transformed::yes(datafusion::logical_expr::cast(e, to)));
+                }
+                if let (Operator::Divide, DataType::Decimal128(xp, xs), DataType::Decimal128(_, ys)) = (op, &lt, &rt) {
+                    // Trino's decimal quotient: precision min(38, xp + ys + max(0, ys - xs)),
+                    // scale max(xs, ys), rounded half up (DataFusion keeps more digits).
+                    let (xp, xs, ys) = (i16::from(*xp), i16::from(*xs), i16::from(*ys));
+                    let scale = xs.max(ys);
+                    let precision = (xp + ys + (ys - xs).max(0)).clamp(1, 38).max(scale);
+                    let to = DataType::Decimal128(precision as u8, scale as i8);
+                    if e.get_type(&schema).ok().as_ref() == Some(&to) {
+                        return Ok(Transformed::no(e));
+                    }
+                    return Ok(Transformed::yes(datafusion::logical_expr::cast(e, to)));
+                }
+                let udf = match op {
+                    Operator::Plus => &self.add,
+                    Operator::Minus => &self.subtract,
+                    Operator::Multiply => &self.multiply,
+                    _ => return Ok(Transformed::no(e)),
+                };
+                if !(is_int(&lt) && lt == rt) {
+                    return Ok(Transformed::no(e));
+                }
+                let Expr::BinaryExpr(BinaryExpr { left, right, .. }) = e else { unreachable!("matched above") };
+                Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(udf.clone(), vec![*left, *right]))))
+            };
+            let preserver = NamePreserver::new(&plan);
+            plan.map_expressions(|expr| {
+                let name = preserver.save(&expr);
+                expr.transform_up(rewrite).map(|t| t.update_data(|e| name.restore(e)))
+            })?
+            .map_data(|p| p.recompute_schema())
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "lakebox_checked_arithmetic"
+    }
+}
+
+/// Before type coercion: comparing or combining a string with a number fails as in Trino
+/// (`'a' = 1` is `TYPE_MISMATCH: Cannot apply operator: varchar = integer`), where DataFusion
+/// would cast the string and compare numbers.
+#[derive(Debug, Default)]
+pub struct StrictOperands;
+
+fn is_text(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+impl AnalyzerRule for StrictOperands {
+    fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
+        plan.apply_with_subqueries(|plan| {
+            let schema = datafusion::logical_expr::utils::merge_schema(&plan.inputs());
+            plan.apply_expressions(|e| {
+                e.apply(|e| {
+                    if let Expr::BinaryExpr(BinaryExpr { left, op, right }) = e
+                        && (op.supports_propagation()
+                            || matches!(
+                                op,
+                                Operator::Plus
+                                    | Operator::Minus
+                                    | Operator::Multiply
+                                    | Operator::Divide
+                                    | Operator::Modulo
+                            ))
+                        && let (Ok(l), Ok(r)) = (left.get_type(&schema), right.get_type(&schema))
+                        && ((is_text(&l) && r.is_numeric()) || (l.is_numeric() && is_text(&r)))
+                    {
+                        let name = |t: &DataType| crate::query::types::athena_type_name(t);
+                        return Err(datafusion::error::DataFusionError::Plan(format!(
+                            "TYPE_MISMATCH: line 1:1: Cannot apply operator: {} {op} {}",
+                            name(&l),
+                            name(&r)
+                        )));
+                    }
+                    Ok(TreeNodeRecursion::Continue)
+                })
+            })
+        })?;
+        Ok(plan)
+    }
+
+    fn name(&self) -> &str {
+        "lakebox_strict_operands"
+    }
+}
+
+/// After type coercion: Trino's casts where DataFusion's differ. A double or decimal cast to an
+/// integer rounds half away from zero (`CAST(2.5E0 AS integer)` is 3; DataFusion truncates);
+/// a timestamp cast to varchar reads `2024-01-02 03:04:05.100` (DataFusion writes a `T`).
+#[derive(Debug)]
+pub struct TrinoCasts {
+    round: Arc<ScalarUDF>,
+    timestamp_text: Arc<ScalarUDF>,
+    local_time: Arc<ScalarUDF>,
+    json_text: Arc<ScalarUDF>,
+}
+
+impl Default for TrinoCasts {
+    fn default() -> Self {
+        use super::udf::{Udf, arity};
+        let timestamp_text = Udf::new(
+            "__lakebox_timestamp_text",
+            arity(&[1]),
+            |_| Ok(DataType::Utf8),
+            |a| {
+                super::values::rowwise(a, |r| {
+                    Ok(ScalarValue::Utf8(super::datetime::instant(&r[0]).map(|i| {
+                        super::datetime::local(&i).format("%Y-%m-%d %H:%M:%S%.3f").to_string()
+                            + &i.zone.as_deref().map(|z| format!(" {z}")).unwrap_or_default()
+                    })))
+                })
+            },
+        )
+        .udf();
+        let local_time = Udf::new(
+            "__lakebox_local_time",
+            arity(&[1]),
+            |_| Ok(DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Millisecond, None)),
+            |a| {
+                super::values::rowwise(a, |r| {
+                    Ok(ScalarValue::TimestampMillisecond(
+                        super::datetime::instant(&r[0])
+                            .map(|i| super::datetime::local(&i).and_utc().timestamp_millis()),
+                        None,
+                    ))
+                })
+            },
+        )
+        .udf();
+        // CAST(json AS varchar): a JSON string's text, a number's digits; arrays and objects fail.
+        let json_text = Udf::new(
+            "__lakebox_json_text",
+            arity(&[1]),
+            |_| Ok(DataType::Utf8),
+            |a| {
+                super::values::rowwise(a, |r| {
+                    let Some(s) = super::values::text(&r[0]) else { return Ok(ScalarValue::Utf8(None)) };
+                    match serde_json::from_str::<serde_json::Value>(s) {
+                        Ok(serde_json::Value::Null) => Ok(ScalarValue::Utf8(None)),
+                        Ok(v) => super::json::scalar_text(&v)
+                            .map(|t| ScalarValue::Utf8(Some(t)))
+                            .ok_or_else(|| super::udf::invalid_cast(format!("Cannot cast '{s}' to varchar"))),
+                        Err(_) => Err(super::udf::invalid_cast(format!("Cannot cast '{s}' to varchar"))),
+                    }
+                })
+            },
+        )
+        .udf();
+        Self {
+            round: datafusion::functions::math::round(),
+            timestamp_text: Arc::new(timestamp_text),
+            local_time: Arc::new(local_time),
+            json_text: Arc::new(json_text),
+        }
+    }
+}
+
+impl AnalyzerRule for TrinoCasts {
+    fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
+        use datafusion::logical_expr::{Cast, TryCast};
+        plan.transform_up_with_subqueries(|plan| {
+            let schema = datafusion::logical_expr::utils::merge_schema(&plan.inputs());
+            let rewrite = |e: Expr| -> Result<Transformed<Expr>> {
+                // round/ceil/floor of a decimal: Trino's result types (round(x, d) is
+                // decimal(p + 1, s); round(x), ceil(x), floor(x) are decimal(p - s + 1, 0)).
+                if let Expr::ScalarFunction(f) = &e
+                    && matches!(f.name(), "round" | "ceil" | "floor")
+                    && let Some(Ok(DataType::Decimal128(p, s))) = f.args.first().map(|a| a.get_type(&schema))
+                {
+                    let to = if f.name() == "round" && f.args.len() == 2 {
+                        DataType::Decimal128((p + 1).min(38), s)
+                    } else {
+                        DataType::Decimal128((p as i16 - s as i16 + i16::from(s > 0)).clamp(1, 38) as u8, 0)
+                    };
+                    if e.get_type(&schema).ok().as_ref() != Some(&to) {
+                        return Ok(Transformed::yes(datafusion::logical_expr::cast(e, to)));
+                    }
+                    return Ok(Transformed::no(e));
+                }
+                let (inner, to, is_try) = match &e {
+                    Expr::Cast(Cast { expr, field }) => (expr, field.data_type().clone(), false),
+                    Expr::TryCast(TryCast { expr, field }) => (expr, field.data_type().clone(), true),
+                    _ => return Ok(Transformed::no(e)),
+                };
+                let Ok(from) = inner.get_type(&schema) else { return Ok(Transformed::no(e)) };
+                let rounded = |x: Expr| {
+                    let as_double = if matches!(from, DataType::Float64) {
+                        x
+                    } else {
+                        datafusion::logical_expr::cast(x, DataType::Float64)
+                    };
+                    Expr::ScalarFunction(ScalarFunction::new_udf(self.round.clone(), vec![as_double]))
+                };
+                if to.is_integer()
+                    && (from.is_floating() || matches!(from, DataType::Decimal128(..) | DataType::Decimal256(..)))
+                {
+                    let x = rounded((**inner).clone());
+                    let out = if is_try {
+                        datafusion::logical_expr::try_cast(x, to)
+                    } else {
+                        datafusion::logical_expr::cast(x, to)
+                    };
+                    return Ok(Transformed::yes(out));
+                }
+                if let (DataType::Timestamp(_, Some(_)), DataType::Timestamp(_, None)) = (&from, &to) {
+                    // Trino keeps the wall-clock time and drops the zone.
+                    return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(
+                        self.local_time.clone(),
+                        vec![(**inner).clone()],
+                    ))));
+                }
+                if is_text(&to) && inner.to_field(&schema).is_ok_and(|(_, f)| super::types::is_json(&f)) {
+                    return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(
+                        self.json_text.clone(),
+                        vec![(**inner).clone()],
+                    ))));
+                }
+                if is_text(&to) && matches!(from, DataType::Timestamp(..)) {
+                    return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(
+                        self.timestamp_text.clone(),
+                        vec![(**inner).clone()],
+                    ))));
+                }
+                Ok(Transformed::no(e))
+            };
+            let preserver = NamePreserver::new(&plan);
+            plan.map_expressions(|expr| {
+                let name = preserver.save(&expr);
+                expr.transform_up(rewrite).map(|t| t.update_data(|e| name.restore(e)))
+            })?
+            .map_data(|p| p.recompute_schema())
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "lakebox_trino_casts"
+    }
+}

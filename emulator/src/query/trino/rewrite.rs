@@ -1,0 +1,464 @@
+//! AST rewrites of Trino forms DataFusion parses but plans differently or not at all. Each
+//! rewrite turns a Trino form into DataFusion SQL with the same meaning; rewritten SQL is
+//! parsed again by later stages, so every rewrite is idempotent.
+//!
+//! - `if(c, a[, b])` → `CASE WHEN c THEN a [ELSE b] END`
+//! - `count_if(x)` → `count(CASE WHEN x THEN 1 END)`; `every` → `bool_and`;
+//!   `arbitrary`/`any_value` → `first_value(x) IGNORE NULLS`
+//! - `max_by(x, y)` / `min_by(x, y)` → `first_value(x ORDER BY y DESC/ASC NULLS LAST)`,
+//!   with `n`: `array_slice(array_agg(x ORDER BY y ...), 1, n)`
+//! - `listagg(x, sep) WITHIN GROUP (ORDER BY ...)` → `string_agg(x, sep ORDER BY ...)`
+//! - `contains(a, x)` → `array_has`; `array_join` → `array_to_string`; `array_position` gives 0
+//!   when absent; `levenshtein_distance`, `truncate`, `ceiling`, `rand`, `array_remove` (every match), `is_nan`, `e()`,
+//!   `nan()`, `infinity()`, `mod`, 2-argument `replace`
+//! - `EXTRACT(field FROM x)` → the `bigint` date-part functions (`year(x)`, `day_of_week(x)`)
+//! - `try(e)`: casts inside become `TRY_CAST`, divisors `NULLIF(d, 0)`
+//! - `histogram`, `map_agg`, `multimap_agg` → a map built from `array_agg`s ([`super::maps`])
+//! - functions taking lambdas → `__lakebox_hof(...)` ([`super::lambda`])
+//! - `FETCH FIRST n ROWS ONLY` → `LIMIT n`
+
+use datafusion::sql::sqlparser::ast::{
+    self, BinaryOperator, DateTimeField, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
+    FunctionArguments, LimitClause, NullTreatment, ObjectNamePart, Query, VisitMut, VisitorMut,
+};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+use std::ops::ControlFlow;
+
+/// Rewrites a statement in place.
+pub fn statement(s: &mut ast::Statement) {
+    let _ = s.visit(&mut Rewriter { unnests: 0 });
+}
+
+struct Rewriter {
+    /// Lateral unnests rewritten so far (each derived table gets its own name).
+    unnests: usize,
+}
+
+fn parse_expr(sql: &str) -> Option<Expr> {
+    Parser::new(&GenericDialect {}).try_with_sql(sql).ok()?.parse_expr().ok()
+}
+
+fn name_of(f: &Function) -> Option<String> {
+    match f.name.0.as_slice() {
+        [ObjectNamePart::Identifier(i)] if i.quote_style.is_none() => Some(i.value.to_ascii_lowercase()),
+        _ => None,
+    }
+}
+
+fn rename(f: &mut Function, name: &str) {
+    f.name = ast::ObjectName(vec![ObjectNamePart::Identifier(ast::Ident::new(name))]);
+}
+
+/// The plain positional arguments of a call (none when it has named or wildcard ones).
+fn plain_args(f: &Function) -> Option<Vec<Expr>> {
+    let FunctionArguments::List(list) = &f.args else {
+        return matches!(f.args, FunctionArguments::None).then(Vec::new);
+    };
+    list.args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn set_args(f: &mut Function, args: Vec<Expr>) {
+    let clauses = match &f.args {
+        FunctionArguments::List(l) => l.clauses.clone(),
+        _ => Vec::new(),
+    };
+    let duplicate_treatment = match &f.args {
+        FunctionArguments::List(l) => l.duplicate_treatment,
+        _ => None,
+    };
+    f.args = FunctionArguments::List(ast::FunctionArgumentList {
+        duplicate_treatment,
+        args: args.into_iter().map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e))).collect(),
+        clauses,
+    });
+}
+
+fn add_clause(f: &mut Function, clause: FunctionArgumentClause) {
+    if let FunctionArguments::List(l) = &mut f.args {
+        l.clauses.push(clause);
+    }
+}
+
+fn order_by(e: Expr, asc: bool) -> ast::OrderByExpr {
+    ast::OrderByExpr {
+        expr: e,
+        options: ast::OrderByOptions { asc: Some(asc), nulls_first: Some(false) },
+        with_fill: None,
+    }
+}
+
+const HIGHER_ORDER: [&str; 11] = [
+    "transform",
+    "filter",
+    "reduce",
+    "any_match",
+    "all_match",
+    "none_match",
+    "zip_with",
+    "map_filter",
+    "transform_keys",
+    "transform_values",
+    "array_sort",
+];
+
+/// The parameters and body of a `__lakebox_lambda('x,y', 'body')` written by the token pass.
+fn lambda_of(e: &Expr) -> Option<(Vec<String>, String)> {
+    let Expr::Function(f) = e else { return None };
+    if name_of(f).as_deref() != Some("__lakebox_lambda") {
+        return None;
+    }
+    let args = plain_args(f)?;
+    let text = |e: &Expr| match e {
+        Expr::Value(v) => match &v.value {
+            ast::Value::SingleQuotedString(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let params = text(args.first()?)?.split(',').map(|p| p.trim().to_lowercase()).collect();
+    Some((params, text(args.get(1)?)?))
+}
+
+/// Replaces the outer columns a lambda body reads with `__c0`, `__c1`, ... (shared across the
+/// call's lambdas) and collects them.
+struct Captures<'a> {
+    params: &'a [String],
+    found: &'a mut Vec<Expr>,
+}
+
+impl VisitorMut for Captures<'_> {
+    type Break = ();
+
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        let outer = match e {
+            Expr::Identifier(i) => !self.params.contains(&i.value.to_lowercase()),
+            Expr::CompoundIdentifier(parts) => {
+                !parts.first().is_some_and(|p| self.params.contains(&p.value.to_lowercase()))
+            }
+            _ => false,
+        };
+        if outer {
+            let at = match self.found.iter().position(|c| c == e) {
+                Some(i) => i,
+                None => {
+                    self.found.push(e.clone());
+                    self.found.len() - 1
+                }
+            };
+            *e = Expr::Identifier(ast::Ident::new(format!("__c{at}")));
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// `transform(a, x -> x + n)` as `__lakebox_hof('{spec}', a, n)` (see [`super::lambda`]).
+fn higher_order(name: &str, args: &[Expr]) -> Option<Expr> {
+    if !args.iter().any(|a| lambda_of(a).is_some()) {
+        return None;
+    }
+    let mut data = Vec::new();
+    let mut lambdas = Vec::new();
+    let mut captures: Vec<Expr> = Vec::new();
+    for a in args {
+        match lambda_of(a) {
+            Some((params, body)) => {
+                let mut body_expr = Parser::new(&GenericDialect {}).try_with_sql(&body).ok()?.parse_expr().ok()?;
+                let _ = body_expr.visit(&mut Captures { params: &params, found: &mut captures });
+                lambdas.push(super::lambda::Lambda { params, body: body_expr.to_string() });
+            }
+            None => data.push(a.to_string()),
+        }
+    }
+    let spec = super::lambda::Spec { function: name.to_string(), data: data.len(), lambdas, captures: captures.len() };
+    let spec = serde_json::to_string(&spec).ok()?.replace('\'', "''");
+    let mut call = vec![format!("'{spec}'")];
+    call.extend(data);
+    call.extend(captures.iter().map(ToString::to_string));
+    parse_expr(&format!("__lakebox_hof({})", call.join(", ")))
+}
+
+/// The rewritten form of a function call, if it has one.
+fn function(f: &mut Function) -> Option<Expr> {
+    let name = name_of(f)?;
+    let args = plain_args(f)?;
+    if HIGHER_ORDER.contains(&name.as_str())
+        && f.over.is_none()
+        && let Some(e) = higher_order(&name, &args)
+    {
+        return Some(e);
+    }
+    let plain = f.over.is_none() && f.filter.is_none() && f.within_group.is_empty();
+    let arg = |i: usize| args.get(i).map(ToString::to_string).unwrap_or_default();
+    match (name.as_str(), args.len()) {
+        ("if", 2) if plain => parse_expr(&format!("CASE WHEN {} THEN {} END", arg(0), arg(1))),
+        ("if", 3) if plain => parse_expr(&format!("CASE WHEN {} THEN {} ELSE {} END", arg(0), arg(1), arg(2))),
+        ("count_if", 1) => {
+            let case = parse_expr(&format!("CASE WHEN {} THEN 1 END", arg(0)))?;
+            rename(f, "count");
+            set_args(f, vec![case]);
+            None
+        }
+        ("every", 1) => {
+            rename(f, "bool_and");
+            None
+        }
+        ("arbitrary" | "any_value", 1) => {
+            rename(f, "first_value");
+            f.null_treatment = Some(NullTreatment::IgnoreNulls);
+            None
+        }
+        ("max_by" | "min_by", 2) => {
+            let asc = name == "min_by";
+            rename(f, "first_value");
+            set_args(f, vec![args[0].clone()]);
+            add_clause(f, FunctionArgumentClause::OrderBy(vec![order_by(args[1].clone(), asc)]));
+            None
+        }
+        ("max_by" | "min_by", 3) if plain => {
+            let direction = if name == "min_by" { "ASC" } else { "DESC" };
+            parse_expr(&format!(
+                "array_slice(array_agg({} ORDER BY {} {direction} NULLS LAST) FILTER (WHERE {} IS NOT NULL), 1, {})",
+                arg(0),
+                arg(1),
+                arg(1),
+                arg(2)
+            ))
+        }
+        ("listagg", 2) if !f.within_group.is_empty() => {
+            let order = std::mem::take(&mut f.within_group);
+            rename(f, "string_agg");
+            add_clause(f, FunctionArgumentClause::OrderBy(order));
+            None
+        }
+        ("listagg", 2) => {
+            rename(f, "string_agg");
+            None
+        }
+        ("array_remove", 2) => {
+            rename(f, "array_remove_all");
+            None
+        }
+        ("contains", 2) => {
+            rename(f, "array_has");
+            None
+        }
+        ("array_join", 2 | 3) => {
+            rename(f, "array_to_string");
+            None
+        }
+        ("array_position", 2) if plain => parse_expr(&format!(
+            "CASE WHEN {a} IS NULL THEN NULL ELSE CAST(coalesce(array_position({a}, {b}), 0) AS BIGINT) END",
+            a = arg(0),
+            b = arg(1)
+        )),
+        ("truncate", 1 | 2) => {
+            rename(f, "trunc");
+            None
+        }
+        ("ceiling", 1) => {
+            rename(f, "ceil");
+            None
+        }
+        ("rand", 0) => {
+            rename(f, "random");
+            None
+        }
+        ("is_nan", 1) => {
+            rename(f, "isnan");
+            None
+        }
+        ("map", 0) if plain => parse_expr("map(make_array(), make_array())"),
+        ("random", 1) if plain => parse_expr(&format!("CAST(floor(random() * ({a})) AS BIGINT)", a = arg(0))),
+        ("variance", 1) => {
+            rename(f, "var_samp");
+            None
+        }
+        ("approx_percentile", 2) if plain && matches!(args[1], Expr::Array(_)) => {
+            let Expr::Array(a) = &args[1] else { return None };
+            let parts: Vec<String> = a.elem.iter().map(|p| format!("approx_percentile({}, {p})", arg(0))).collect();
+            parse_expr(&format!("make_array({})", parts.join(", ")))
+        }
+        ("histogram", 1) if plain => parse_expr(&format!("__lakebox_histogram(array_agg({}))", arg(0))),
+        ("map_agg", 2) if plain => {
+            parse_expr(&format!("__lakebox_map_agg(array_agg({}), array_agg({}))", arg(0), arg(1)))
+        }
+        ("multimap_agg", 2) if plain => {
+            parse_expr(&format!("__lakebox_multimap_agg(array_agg({}), array_agg({}))", arg(0), arg(1)))
+        }
+        ("e", 0) if plain => parse_expr("exp(1.0E0)"),
+        ("nan", 0) if plain => parse_expr("CAST('NaN' AS DOUBLE)"),
+        ("infinity", 0) if plain => parse_expr("CAST('Infinity' AS DOUBLE)"),
+        ("mod", 2) if plain => parse_expr(&format!("(({}) % ({}))", arg(0), arg(1))),
+        ("replace", 2) => {
+            set_args(
+                f,
+                vec![args[0].clone(), args[1].clone(), Expr::value(ast::Value::SingleQuotedString(String::new()))],
+            );
+            None
+        }
+        ("try", 1) if plain => {
+            let mut inner = args[0].clone();
+            let _ = inner.visit(&mut TryRewriter);
+            Some(Expr::Nested(Box::new(inner)))
+        }
+        _ => None,
+    }
+}
+
+/// Inside `try(...)`: failures that Trino's `try` turns into NULL.
+struct TryRewriter;
+
+impl VisitorMut for TryRewriter {
+    type Break = ();
+
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        match e {
+            Expr::Cast { kind, .. } if *kind == ast::CastKind::Cast || *kind == ast::CastKind::DoubleColon => {
+                *kind = ast::CastKind::TryCast;
+            }
+            Expr::BinaryOp { op: BinaryOperator::Divide | BinaryOperator::Modulo, right, .. } => {
+                if let Some(guarded) = parse_expr(&format!("NULLIF({right}, 0)")) {
+                    **right = guarded;
+                }
+            }
+            Expr::Function(f) if name_of(f).as_deref() == Some("__lakebox_cast") => {
+                if let FunctionArguments::List(l) = &mut f.args
+                    && let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(flag))) = l.args.get_mut(2)
+                {
+                    *flag = Expr::value(ast::Value::Boolean(true));
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+fn extract(field: &DateTimeField, expr: &Expr) -> Option<Expr> {
+    let function = match field {
+        DateTimeField::Year => "year",
+        DateTimeField::Quarter => "quarter",
+        DateTimeField::Month => "month",
+        DateTimeField::Week(None) => "week",
+        DateTimeField::Day => "day",
+        DateTimeField::DayOfWeek | DateTimeField::Dow => "day_of_week",
+        DateTimeField::DayOfYear | DateTimeField::Doy => "day_of_year",
+        DateTimeField::Hour => "hour",
+        DateTimeField::Minute => "minute",
+        DateTimeField::Second => "second",
+        DateTimeField::Custom(i) => match i.value.to_ascii_lowercase().as_str() {
+            "day_of_week" | "dow" => "day_of_week",
+            "day_of_year" | "doy" => "day_of_year",
+            "year_of_week" | "yow" => "year_of_week",
+            _ => return None,
+        },
+        _ => return None,
+    };
+    parse_expr(&format!("{function}({expr})"))
+}
+
+impl VisitorMut for Rewriter {
+    type Break = ();
+
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        let replacement = match e {
+            Expr::Function(f) => function(f),
+            Expr::Extract { field, expr, .. } => extract(field, expr),
+            Expr::Position { expr, r#in } => parse_expr(&format!("strpos({in}, {expr})", r#in = r#in)),
+            Expr::Substring { expr, substring_from, substring_for, .. } => {
+                let mut args = vec![expr.to_string(), substring_from.as_ref().map_or("1".into(), ToString::to_string)];
+                if let Some(n) = substring_for {
+                    args.push(n.to_string());
+                }
+                parse_expr(&format!("__lakebox_substr({})", args.join(", ")))
+            }
+            Expr::AtTimeZone { timestamp, time_zone } => {
+                parse_expr(&format!("__lakebox_at_timezone({timestamp}, {time_zone})"))
+            }
+            Expr::CompoundFieldAccess { root, access_chain } => {
+                let mut current = root.to_string();
+                for access in access_chain.iter() {
+                    current = match access {
+                        ast::AccessExpr::Subscript(ast::Subscript::Index { index }) => {
+                            format!("__lakebox_subscript({current}, {index})")
+                        }
+                        ast::AccessExpr::Dot(Expr::Identifier(i)) => {
+                            format!("get_field({current}, '{}')", i.value.replace('\'', "''"))
+                        }
+                        _ => return ControlFlow::Continue(()),
+                    };
+                }
+                parse_expr(&current)
+            }
+            _ => None,
+        };
+        if let Some(r) = replacement {
+            *e = r;
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<()> {
+        super::unnest::query(q, &mut self.unnests);
+        if let Some(fetch) = q.fetch.take_if(|f| !f.with_ties && !f.percent) {
+            let offset = match q.limit_clause.take() {
+                Some(LimitClause::LimitOffset { offset, .. }) => offset,
+                Some(LimitClause::OffsetCommaLimit { offset, .. }) => {
+                    Some(ast::Offset { value: offset, rows: ast::OffsetRows::None })
+                }
+                None => None,
+            };
+            q.limit_clause = Some(LimitClause::LimitOffset { limit: fetch.quantity, offset, limit_by: Vec::new() });
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewrite(sql: &str) -> String {
+        let mut statements = Parser::parse_sql(&GenericDialect {}, sql).unwrap();
+        statement(&mut statements[0]);
+        let once = statements[0].to_string();
+        // Idempotent: later stages parse and rewrite the text again.
+        let mut again = Parser::parse_sql(&GenericDialect {}, &once).unwrap();
+        statement(&mut again[0]);
+        assert_eq!(again[0].to_string(), once);
+        once
+    }
+
+    #[test]
+    fn trino_forms_become_datafusion_forms() {
+        assert_eq!(rewrite("SELECT if(a > 1, 'x', 'y')"), "SELECT CASE WHEN a > 1 THEN 'x' ELSE 'y' END");
+        assert_eq!(rewrite("SELECT count_if(a > 1) FROM t"), "SELECT count(CASE WHEN a > 1 THEN 1 END) FROM t");
+        assert_eq!(rewrite("SELECT max_by(x, y) FROM t"), "SELECT first_value(x ORDER BY y DESC NULLS LAST) FROM t");
+        assert_eq!(
+            rewrite("SELECT listagg(r, ',') WITHIN GROUP (ORDER BY id) FROM t"),
+            "SELECT string_agg(r, ',' ORDER BY id) FROM t"
+        );
+        assert_eq!(rewrite("SELECT arbitrary(x) FROM t"), "SELECT first_value(x) IGNORE NULLS FROM t");
+        assert_eq!(rewrite("SELECT try(CAST(a AS INTEGER))"), "SELECT (TRY_CAST(a AS INTEGER))");
+        assert_eq!(rewrite("SELECT try(1 / b)"), "SELECT (1 / NULLIF(b, 0))");
+        assert_eq!(rewrite("SELECT EXTRACT(DOW FROM d)"), "SELECT day_of_week(d)");
+        assert_eq!(rewrite("SELECT n FROM t ORDER BY n FETCH FIRST 2 ROWS ONLY"), "SELECT n FROM t ORDER BY n LIMIT 2");
+        assert_eq!(
+            rewrite("SELECT n FROM t OFFSET 1 ROW FETCH NEXT 2 ROWS ONLY"),
+            "SELECT n FROM t LIMIT 2 OFFSET 1 ROW"
+        );
+        assert_eq!(rewrite("SELECT replace('abc', 'b')"), "SELECT replace('abc', 'b', '')");
+        assert_eq!(
+            rewrite("SELECT a[1]['k'], CAST(r AS INT)"),
+            "SELECT __lakebox_subscript(__lakebox_subscript(a, 1), 'k'), CAST(r AS INT)"
+        );
+        assert_eq!(rewrite("SELECT position('c' IN s), substr(s, 2)"), "SELECT strpos(s, 'c'), __lakebox_substr(s, 2)");
+    }
+}
