@@ -10,6 +10,7 @@ Lakebox answer is checked against DuckDB's; a mismatch is flagged.
 
     ~/.cache/lakebox/venv/bin/python bench/athena_vs_duckdb.py --out /tmp/athena_vs_duckdb.md
     ~/.cache/lakebox/venv/bin/python bench/athena_vs_duckdb.py --quick      # 100k trips
+    ~/.cache/lakebox/venv/bin/python bench/athena_vs_duckdb.py --suite functions --rows 1000000
 
 The table gives the median of --repeats runs (after one untimed warm-up run of each query).
 """
@@ -79,6 +80,40 @@ QUERIES = [
     ("full-scan aggregate",
      "SELECT count(*), sum(fare_amount), avg(trip_distance), max(tip_amount), min(tpep_pickup_datetime) FROM trips",
      "SELECT count(*), sum(fare_amount), avg(trip_distance), max(tip_amount), min(tpep_pickup_datetime) FROM trips"),
+]
+
+# Trino functions (bench --suite functions): each query folds its rows into a small answer that
+# both engines must agree on. DuckDB spellings: `\\2` groups and the `g` flag for every match,
+# `strftime`, `json_extract_string`, `date_sub` (whole units, as Trino's date_diff counts),
+# `list_filter`, and a projection `unnest` for Trino's lateral UNNEST.
+FUNCTION_QUERIES = [
+    ("regexp_replace (every match, $2$1)",
+     "SELECT count(DISTINCT regexp_replace(CAST(pulocationid AS varchar), '(\\d)(\\d)', '$2$1')) FROM trips",
+     "SELECT count(DISTINCT regexp_replace(CAST(pulocationid AS varchar), '(\\d)(\\d)', '\\2\\1', 'g')) FROM trips"),
+    ("regexp_like",
+     "SELECT count_if(regexp_like(CAST(tpep_pickup_datetime AS varchar), ':00:')) FROM trips",
+     "SELECT count_if(regexp_matches(CAST(tpep_pickup_datetime AS varchar), ':00:')) FROM trips"),
+    ("date_format by hour",
+     "SELECT date_format(tpep_pickup_datetime, '%Y-%m-%d %H') AS h, count(*) FROM trips GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5",
+     "SELECT strftime(tpep_pickup_datetime, '%Y-%m-%d %H') AS h, count(*) FROM trips GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5"),
+    ("json_extract_scalar",
+     "SELECT sum(CAST(json_extract_scalar('{\"a\": ' || CAST(pulocationid AS varchar) || '}', '$.a') AS bigint)) FROM trips",
+     "SELECT sum(CAST(json_extract_string('{\"a\": ' || CAST(pulocationid AS varchar) || '}', '$.a') AS bigint)) FROM trips"),
+    ("split_part of a concat",
+     "SELECT count(DISTINCT split_part(CAST(pulocationid AS varchar) || '-' || CAST(dolocationid AS varchar), '-', 2)) FROM trips",
+     "SELECT count(DISTINCT split_part(CAST(pulocationid AS varchar) || '-' || CAST(dolocationid AS varchar), '-', 2)) FROM trips"),
+    ("length of substr",
+     "SELECT sum(length(substr(CAST(pulocationid AS varchar), 2))) FROM trips",
+     "SELECT sum(length(substr(CAST(pulocationid AS varchar), 2))) FROM trips"),
+    ("date_diff in minutes",
+     "SELECT sum(date_diff('minute', tpep_pickup_datetime, tpep_dropoff_datetime)) FROM trips",
+     "SELECT sum(date_sub('minute', tpep_pickup_datetime, tpep_dropoff_datetime)) FROM trips"),
+    ("filter with a lambda",
+     "SELECT sum(cardinality(filter(ARRAY[pulocationid, dolocationid], x -> x > 100))) FROM trips",
+     "SELECT sum(len(list_filter([pulocationid, dolocationid], lambda x: x > 100))) FROM trips"),
+    ("CROSS JOIN UNNEST",
+     "SELECT x, count(*) FROM trips CROSS JOIN UNNEST(ARRAY[pulocationid, dolocationid]) AS t(x) GROUP BY x ORDER BY 2 DESC, 1 LIMIT 5",
+     "SELECT x, count(*) FROM (SELECT unnest([pulocationid, dolocationid]) AS x FROM trips) GROUP BY x ORDER BY 2 DESC, 1 LIMIT 5"),
 ]
 
 VERSION = ["?"]
@@ -174,7 +209,7 @@ def bench_size(args, rows: int, work: str, notes: list[str]) -> list[list[str]]:
         duck.execute(f"CREATE VIEW zones AS SELECT * FROM read_csv('{local}_zones/taxi_zone_lookup.csv', header = true)")
         athena = Athena(srv.endpoint, "bench")
         out = []
-        for name, athena_sql, duck_sql in QUERIES:
+        for name, athena_sql, duck_sql in (FUNCTION_QUERIES if args.suite == "functions" else QUERIES):
             athena.run(athena_sql)  # warm-up
             duck.execute(duck_sql).fetchall()
             lake_times, duck_times, engine_ms, scanned = [], [], [], 0
@@ -209,6 +244,8 @@ def main() -> int:
     p.add_argument("--rows", default="1000000,10000000", help="comma-separated trip counts")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--quick", action="store_true", help="100k trips, 2 repeats")
+    p.add_argument("--suite", choices=["reports", "functions"], default="reports",
+                   help="the report queries, or Trino functions evaluated over every row")
     p.add_argument("--out")
     args = p.parse_args()
     if args.quick:
@@ -231,7 +268,8 @@ def main() -> int:
                      f"ratio {lake_total[size] / duck_total[size]:.2f}×")
     cmd = shlex.join([sys.executable, *sys.argv])
     lines = c.md_header(
-        "Lakebox (Athena API) vs DuckDB — taxi report queries", cmd, info,
+        "Lakebox (Athena API) vs DuckDB — " + ("Trino functions over every trip" if args.suite == "functions"
+                                                else "taxi report queries"), cmd, info,
         [("lakebox", VERSION[0], args.lakebox_bin), ("DuckDB", duckdb.__version__, "python module")],
         f"Python {sys.version.split()[0]}, boto3 {boto3.__version__}; DuckDB reads the same Parquet files from the "
         "local work dir with `threads` = nproc",

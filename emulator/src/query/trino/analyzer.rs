@@ -297,6 +297,9 @@ impl Default for TrinoCasts {
             arity(&[1]),
             |_| Ok(DataType::Utf8),
             |a| {
+                if let Some(out) = super::fast::timestamp_text(a)? {
+                    return Ok(out);
+                }
                 super::values::rowwise(a, |r| {
                     Ok(ScalarValue::Utf8(super::datetime::instant(&r[0]).map(|i| {
                         super::datetime::local(&i).format("%Y-%m-%d %H:%M:%S%.3f").to_string()

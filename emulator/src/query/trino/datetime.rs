@@ -565,6 +565,9 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[3]),
             |_| Ok(DataType::Int64),
             |a| {
+                if let Some(out) = super::fast::date_diff(a)? {
+                    return Ok(out);
+                }
                 rowwise(a, |r| {
                     let (Some(x), Some(y)) = (instant(&r[1]), instant(&r[2])) else { return Ok(bigint(None)) };
                     if r[0].is_null() {
@@ -610,6 +613,9 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[2]),
             |_| Ok(DataType::Utf8),
             |a| {
+                if let Some(out) = super::fast::date_format(a)? {
+                    return Ok(out);
+                }
                 rowwise(a, |r| {
                     let (Some(i), Some(p)) = (instant(&r[0]), text(&r[1])) else { return Ok(utf8(None)) };
                     Ok(utf8(Some(format_with(local(&i), &mysql_to_chrono(p, false)?)?)))

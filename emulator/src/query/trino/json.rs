@@ -123,6 +123,9 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[2]),
             |_| Ok(DataType::Utf8),
             |a| {
+                if let Some(out) = super::fast::json_extract_scalar(a)? {
+                    return Ok(out);
+                }
                 rowwise(a, |r| {
                     if any_null(r) {
                         return Ok(utf8(None));

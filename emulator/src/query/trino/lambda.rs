@@ -59,7 +59,26 @@ struct Planned {
     result: DataType,
 }
 
-fn plan(lambda: &Lambda, params: &[DataType], captures: &[FieldRef]) -> Result<Planned> {
+/// Planned bodies by their text and the fields they read: a lambda is planned once per query
+/// shape, not once per batch.
+static PLANS: LazyLock<std::sync::Mutex<std::collections::HashMap<String, Arc<Planned>>>> =
+    LazyLock::new(Default::default);
+
+fn plan(lambda: &Lambda, params: &[DataType], captures: &[FieldRef]) -> Result<Arc<Planned>> {
+    let key = format!("{lambda:?}|{params:?}|{:?}", captures.iter().map(|f| f.data_type()).collect::<Vec<_>>());
+    if let Some(p) = PLANS.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(p.clone());
+    }
+    let planned = Arc::new(plan_uncached(lambda, params, captures)?);
+    let mut plans = PLANS.lock().unwrap_or_else(|e| e.into_inner());
+    if plans.len() > 1024 {
+        plans.clear();
+    }
+    plans.insert(key, planned.clone());
+    Ok(planned)
+}
+
+fn plan_uncached(lambda: &Lambda, params: &[DataType], captures: &[FieldRef]) -> Result<Planned> {
     if lambda.params.len() != params.len() {
         return Err(invalid(format!("lambda takes {} arguments, {} given", params.len(), lambda.params.len())));
     }
@@ -180,17 +199,18 @@ fn list_type(item: DataType) -> DataType {
 fn result_type(spec: &Spec, data: &[FieldRef], captures: &[FieldRef]) -> Result<DataType> {
     let lambda = |i: usize| spec.lambdas.get(i).ok_or_else(|| invalid(format!("{} needs a lambda", spec.function)));
     Ok(match spec.function.as_str() {
-        "transform" => list_type(plan(lambda(0)?, &[element_type(data[0].data_type())?], captures)?.result),
+        "transform" => list_type(plan(lambda(0)?, &[element_type(data[0].data_type())?], captures)?.result.clone()),
         "filter" | "array_sort" => data[0].data_type().clone(),
         "any_match" | "all_match" | "none_match" => DataType::Boolean,
         "zip_with" => list_type(
             plan(lambda(0)?, &[element_type(data[0].data_type())?, element_type(data[1].data_type())?], captures)?
-                .result,
+                .result
+                .clone(),
         ),
         "map_filter" => data[0].data_type().clone(),
         "transform_values" | "transform_keys" => {
             let (k, v) = map_types(data[0].data_type())?;
-            let t = plan(lambda(0)?, &[k.clone(), v.clone()], captures)?.result;
+            let t = plan(lambda(0)?, &[k.clone(), v.clone()], captures)?.result.clone();
             if spec.function == "transform_values" {
                 crate::query::types::map_type(k, t)
             } else {
@@ -199,7 +219,7 @@ fn result_type(spec: &Spec, data: &[FieldRef], captures: &[FieldRef]) -> Result<
         }
         "reduce" => {
             let state = state_type(spec, data, captures)?;
-            plan(lambda(1)?, &[state], captures)?.result
+            plan(lambda(1)?, &[state], captures)?.result.clone()
         }
         other => return Err(invalid(format!("{other} does not take a lambda"))),
     })
@@ -209,11 +229,11 @@ fn result_type(spec: &Spec, data: &[FieldRef], captures: &[FieldRef]) -> Result<
 fn state_type(spec: &Spec, data: &[FieldRef], captures: &[FieldRef]) -> Result<DataType> {
     let x = element_type(data[0].data_type())?;
     let init = data[1].data_type().clone();
-    let step = plan(&spec.lambdas[0], &[init.clone(), x.clone()], captures)?.result;
+    let step = plan(&spec.lambdas[0], &[init.clone(), x.clone()], captures)?.result.clone();
     if step == init || init == DataType::Null {
         Ok(step)
     } else {
-        Ok(plan(&spec.lambdas[0], &[step.clone(), x], captures)?.result)
+        Ok(plan(&spec.lambdas[0], &[step.clone(), x], captures)?.result.clone())
     }
 }
 

@@ -9,6 +9,7 @@ pub mod binary;
 pub mod casts;
 pub mod collections;
 pub mod datetime;
+pub mod fast;
 pub mod json;
 pub mod lambda;
 pub mod maps;

@@ -79,6 +79,9 @@ pub fn functions() -> Vec<ScalarUDF> {
                 arity(&[2]),
                 |_| Ok(DataType::Boolean),
                 move |a| {
+                    if let Some(out) = super::fast::regexp_like(a)? {
+                        return Ok(out);
+                    }
                     rowwise(a, |r| {
                         if any_null(r) {
                             return Ok(ScalarValue::Boolean(None));
@@ -97,6 +100,9 @@ pub fn functions() -> Vec<ScalarUDF> {
                 arity(&[2, 3]),
                 |_| Ok(DataType::Utf8),
                 move |a| {
+                    if let Some(out) = super::fast::regexp_extract(a)? {
+                        return Ok(out);
+                    }
                     rowwise(a, |r| {
                         if any_null(r) {
                             return Ok(utf8(None));
@@ -144,6 +150,9 @@ pub fn functions() -> Vec<ScalarUDF> {
                 arity(&[2, 3]),
                 |_| Ok(DataType::Utf8),
                 move |a| {
+                    if let Some(out) = super::fast::regexp_replace(a)? {
+                        return Ok(out);
+                    }
                     rowwise(a, |r| {
                         if any_null(r) {
                             return Ok(utf8(None));

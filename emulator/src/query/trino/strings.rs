@@ -17,6 +17,9 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[1]),
             |_| Ok(DataType::Int64),
             |a| {
+                if let Some(out) = super::fast::length(a)? {
+                    return Ok(out);
+                }
                 rowwise(a, |r| {
                     Ok(bigint(match &r[0] {
                         v if text(v).is_some() => text(v).map(|s| s.chars().count() as i64),
@@ -33,6 +36,9 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[2, 3]),
             |_| Ok(DataType::Int64),
             |a| {
+                if let Some(out) = super::fast::strpos(a)? {
+                    return Ok(out);
+                }
                 rowwise(a, |r| {
                     if any_null(r) {
                         return Ok(bigint(None));
@@ -53,6 +59,9 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[2, 3]),
             |t| Ok(if is_binary(&t[0]) { DataType::Binary } else { DataType::Utf8 }),
             |a| {
+                if let Some(out) = super::fast::substr(a)? {
+                    return Ok(out);
+                }
                 rowwise(a, |r| {
                     if any_null(r) {
                         return Ok(if is_binary(a.result.data_type()) { binary(None) } else { utf8(None) });
@@ -73,6 +82,8 @@ pub fn functions() -> Vec<ScalarUDF> {
         )
         .alias("__lakebox_substr")
         .udf(),
+        pad_udf("lpad", true),
+        pad_udf("rpad", false),
         // replace(string, search[, replacement]): an empty search inserts between characters.
         Udf::new(
             "replace",
@@ -119,6 +130,9 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[3]),
             |_| Ok(DataType::Utf8),
             |a| {
+                if let Some(out) = super::fast::split_part(a)? {
+                    return Ok(out);
+                }
                 rowwise(a, |r| {
                     if any_null(r) {
                         return Ok(utf8(None));
@@ -283,6 +297,50 @@ pub fn functions() -> Vec<ScalarUDF> {
     ]
 }
 
+/// `lpad`/`rpad(x, size, padding)` of text (by characters) and varbinary (by bytes): longer
+/// values are cut to `size`, as in Trino.
+fn pad<T: Clone>(value: &[T], size: usize, padding: &[T], left: bool) -> Vec<T> {
+    if value.len() >= size || padding.is_empty() {
+        return value[..size.min(value.len())].to_vec();
+    }
+    let fill: Vec<T> = padding.iter().cycle().take(size - value.len()).cloned().collect();
+    if left { [fill, value.to_vec()].concat() } else { [value.to_vec(), fill].concat() }
+}
+
+fn pad_udf(name: &str, left: bool) -> ScalarUDF {
+    Udf::new(
+        name,
+        arity(&[3]),
+        |t| Ok(if is_binary(&t[0]) { DataType::Binary } else { DataType::Utf8 }),
+        move |a| {
+            let binary_result = is_binary(a.result.data_type());
+            rowwise(a, |r| {
+                if any_null(r) {
+                    return Ok(if binary_result { binary(None) } else { utf8(None) });
+                }
+                let size = int(&r[1]).unwrap_or(0);
+                if !(0..=i64::from(i32::MAX)).contains(&size) {
+                    return Err(invalid("Target length must be in the range [0..2147483647]"));
+                }
+                if binary_result {
+                    let (v, p) = (bytes(&r[0]).unwrap_or(&[]), bytes(&r[2]).unwrap_or(&[]));
+                    if p.is_empty() {
+                        return Err(invalid("Padding bytes must not be empty"));
+                    }
+                    return Ok(binary(Some(pad(v, size as usize, p, left))));
+                }
+                let v: Vec<char> = text(&r[0]).unwrap_or("").chars().collect();
+                let p: Vec<char> = text(&r[2]).unwrap_or("").chars().collect();
+                if p.is_empty() {
+                    return Err(invalid("Padding string must not be empty"));
+                }
+                Ok(utf8(Some(pad(&v, size as usize, &p, left).into_iter().collect())))
+            })
+        },
+    )
+    .udf()
+}
+
 /// Java's `String.format` (which Trino's `format` is) for the conversions reports use:
 /// `%s %S %d %x %X %o %f %e %b %c %% %n` with flags `-+0, `, a width and a precision.
 pub fn java_format(pattern: &str, args: &[ScalarValue]) -> Result<String> {
@@ -420,7 +478,7 @@ pub fn java_format(pattern: &str, args: &[ScalarValue]) -> Result<String> {
 }
 
 /// The character range `substr(s, start, length)` takes, for a string of `n` characters.
-fn substr_range(n: usize, start: i64, length: Option<i64>) -> (usize, usize) {
+pub fn substr_range(n: usize, start: i64, length: Option<i64>) -> (usize, usize) {
     let n = n as i64;
     if start == 0 || start > n || start < -n {
         return (0, 0);
@@ -640,6 +698,17 @@ mod tests {
         assert_eq!(java_format("%e", &[f(1234.5)]).unwrap(), "1.234500e+03");
         assert_eq!(java_format("100%%", &[]).unwrap(), "100%");
         assert!(java_format("%d", &[]).is_err());
+    }
+
+    #[test]
+    fn padding_cuts_and_fills() {
+        // https://trino.io/docs/current/functions/string.html#lpad
+        let c = |s: &str| s.chars().collect::<Vec<_>>();
+        let s = |v: Vec<char>| v.into_iter().collect::<String>();
+        assert_eq!(s(pad(&c("abc"), 5, &c("*"), true)), "**abc");
+        assert_eq!(s(pad(&c("abc"), 2, &c("*"), true)), "ab");
+        assert_eq!(s(pad(&c("abc"), 5, &c("xy"), false)), "abcxy");
+        assert_eq!(pad(&[1u8], 3, &[0u8], true), vec![0, 0, 1]);
     }
 
     #[test]

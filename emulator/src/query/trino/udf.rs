@@ -18,11 +18,18 @@ pub struct Args<'a> {
     pub rows: usize,
     /// The result field (its type is the one the typing closure chose).
     pub result: &'a Field,
+    /// The arguments that are constants (a pattern, a format, a unit), by position.
+    pub constants: Vec<Option<ScalarValue>>,
 }
 
 impl Args<'_> {
     pub fn get(&self, i: usize) -> &ArrayRef {
         &self.arrays[i]
+    }
+
+    /// The text of a constant argument.
+    pub fn constant_text(&self, i: usize) -> Option<&str> {
+        self.constants.get(i)?.as_ref().and_then(crate::query::trino::values::text)
     }
 }
 
@@ -138,7 +145,15 @@ impl ScalarUDFImpl for Udf {
         let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let rows = if scalar { 1 } else { args.number_rows };
         let arrays = args.args.iter().map(|a| a.clone().into_array(rows)).collect::<Result<Vec<_>>>()?;
-        let out = (self.body)(&Args { arrays, fields: &args.arg_fields, rows, result: &args.return_field })?;
+        let constants = args
+            .args
+            .iter()
+            .map(|a| match a {
+                ColumnarValue::Scalar(s) => Some(s.clone()),
+                ColumnarValue::Array(_) => None,
+            })
+            .collect();
+        let out = (self.body)(&Args { arrays, fields: &args.arg_fields, rows, result: &args.return_field, constants })?;
         if out.len() != rows {
             return datafusion::common::internal_err!("{} returned {} rows for {rows}", self.name, out.len());
         }

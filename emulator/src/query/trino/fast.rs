@@ -1,0 +1,245 @@
+//! Vectorized bodies for the Trino functions reports call on every row (regular expressions,
+//! `length`, `substr`, `strpos`, `split_part`, `date_format`, `date_diff`,
+//! `json_extract_scalar`): the arguments are read as Arrow arrays once, constants (a pattern, a
+//! format, a unit) are prepared once, and each row costs the function's own work, not a
+//! `ScalarValue` per argument. Each returns `None` when its arguments are not of the shape it
+//! handles, and the function falls back to its row-by-row body (docs/PERFORMANCE.md measures
+//! both).
+
+use super::udf::{Args, invalid};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, StringArray, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, TimeUnit, TimestampMillisecondType};
+use datafusion::common::Result;
+use std::sync::Arc;
+
+/// Argument `i` as UTF-8 text (cast once), if it is text.
+fn text(a: &Args<'_>, i: usize) -> Result<Option<ArrayRef>> {
+    match a.get(i).data_type() {
+        DataType::Utf8 => Ok(Some(a.get(i).clone())),
+        DataType::LargeUtf8 | DataType::Utf8View => {
+            Ok(Some(datafusion::arrow::compute::cast(a.get(i), &DataType::Utf8)?))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn strings(array: &ArrayRef) -> &StringArray {
+    array.as_string::<i32>()
+}
+
+/// A regular expression given as a constant (the usual case), compiled once.
+fn constant_regex(a: &Args<'_>, i: usize) -> Result<Option<regex::Regex>> {
+    match a.constant_text(i) {
+        Some(p) => regex::Regex::new(p).map(Some).map_err(|e| invalid(format!("Invalid regular expression: {e}"))),
+        None => Ok(None),
+    }
+}
+
+pub fn regexp_like(a: &Args<'_>) -> Result<Option<ArrayRef>> {
+    let (Some(s), Some(re)) = (text(a, 0)?, constant_regex(a, 1)?) else { return Ok(None) };
+    let out: BooleanArray = strings(&s).iter().map(|v| v.map(|v| re.is_match(v))).collect();
+    Ok(Some(Arc::new(out)))
+}
+
+pub fn regexp_replace(a: &Args<'_>) -> Result<Option<ArrayRef>> {
+    let (Some(s), Some(re)) = (text(a, 0)?, constant_regex(a, 1)?) else { return Ok(None) };
+    let replacement = match a.arrays.len() {
+        2 => String::new(),
+        _ => match a.constant_text(2) {
+            Some(r) => super::regex::java_replacement(r),
+            None => return Ok(None),
+        },
+    };
+    let s = strings(&s);
+    let mut out = StringBuilder::with_capacity(s.len(), s.value_data().len());
+    for v in s.iter() {
+        match v {
+            Some(v) => out.append_value(re.replace_all(v, replacement.as_str())),
+            None => out.append_null(),
+        }
+    }
+    Ok(Some(Arc::new(out.finish())))
+}
+
+pub fn regexp_extract(a: &Args<'_>) -> Result<Option<ArrayRef>> {
+    let (Some(s), Some(re)) = (text(a, 0)?, constant_regex(a, 1)?) else { return Ok(None) };
+    let group = match a.arrays.len() {
+        2 => 0,
+        _ => match a.constants[2].as_ref().and_then(super::values::int) {
+            Some(g) => g,
+            None => return Ok(None),
+        },
+    };
+    let groups = re.captures_len() as i64 - 1;
+    if group < 0 || group > groups {
+        return Err(invalid(format!("Pattern has {groups} groups. Cannot access group {group}")));
+    }
+    let out: StringArray = strings(&s)
+        .iter()
+        .map(|v| v.and_then(|v| re.captures(v).and_then(|c| c.get(group as usize)).map(|m| m.as_str().to_string())))
+        .collect();
+    Ok(Some(Arc::new(out)))
+}
+
+pub fn length(a: &Args<'_>) -> Result<Option<ArrayRef>> {
+    let Some(s) = text(a, 0)? else { return Ok(None) };
+    let out: Int64Array = strings(&s).iter().map(|v| v.map(|v| v.chars().count() as i64)).collect();
+    Ok(Some(Arc::new(out)))
+}
+
+/// `substr` of text with constant start and length.
+pub fn substr(a: &Args<'_>) -> Result<Option<ArrayRef>> {
+    let Some(s) = text(a, 0)? else { return Ok(None) };
+    let Some(start) = a.constants[1].as_ref().and_then(super::values::int) else { return Ok(None) };
+    let length = match a.arrays.len() {
+        2 => None,
+        _ => match a.constants[2].as_ref().and_then(super::values::int) {
+            Some(l) => Some(l),
+            None => return Ok(None),
+        },
+    };
+    let s = strings(&s);
+    let mut out = StringBuilder::with_capacity(s.len(), s.value_data().len());
+    for v in s.iter() {
+        match v {
+            Some(v) if v.is_ascii() => {
+                let (from, to) = super::strings::substr_range(v.len(), start, length);
+                out.append_value(&v[from..to]);
+            }
+            Some(v) => {
+                let chars: Vec<char> = v.chars().collect();
+                let (from, to) = super::strings::substr_range(chars.len(), start, length);
+                out.append_value(chars[from..to].iter().collect::<String>());
+            }
+            None => out.append_null(),
+        }
+    }
+    Ok(Some(Arc::new(out.finish())))
+}
+
+/// `strpos(s, constant)` (the first instance).
+pub fn strpos(a: &Args<'_>) -> Result<Option<ArrayRef>> {
+    if a.arrays.len() != 2 {
+        return Ok(None);
+    }
+    let (Some(s), Some(sub)) = (text(a, 0)?, a.constant_text(1)) else { return Ok(None) };
+    let out: Int64Array = strings(&s)
+        .iter()
+        .map(|v| v.map(|v| v.find(sub).map_or(0, |byte| v[..byte].chars().count() as i64 + 1)))
+        .collect();
+    Ok(Some(Arc::new(out)))
+}
+
+/// `split_part(s, constant delimiter, constant index)`.
+pub fn split_part(a: &Args<'_>) -> Result<Option<ArrayRef>> {
+    let (Some(s), Some(d)) = (text(a, 0)?, a.constant_text(1)) else { return Ok(None) };
+    let Some(index) = a.constants[2].as_ref().and_then(super::values::int) else { return Ok(None) };
+    if index <= 0 {
+        return Err(invalid("Index must be greater than zero"));
+    }
+    if d.is_empty() {
+        return Ok(None);
+    }
+    let out: StringArray = strings(&s).iter().map(|v| v.and_then(|v| v.split(d).nth(index as usize - 1))).collect();
+    Ok(Some(Arc::new(out)))
+}
+
+/// Timestamps without a zone as UTC milliseconds.
+fn millis(a: &Args<'_>, i: usize) -> Result<Option<ArrayRef>> {
+    match a.get(i).data_type() {
+        DataType::Timestamp(_, None) => {
+            Ok(Some(datafusion::arrow::compute::cast(a.get(i), &DataType::Timestamp(TimeUnit::Millisecond, None))?))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// `date_format(timestamp, constant pattern)`.
+pub fn date_format(a: &Args<'_>) -> Result<Option<ArrayRef>> {
+    let (Some(ts), Some(p)) = (millis(a, 0)?, a.constant_text(1)) else { return Ok(None) };
+    let pattern = super::datetime::mysql_to_chrono(p, false)?;
+    let items: Vec<chrono::format::Item<'_>> = chrono::format::StrftimeItems::new(&pattern).collect();
+    if items.iter().any(|i| matches!(i, chrono::format::Item::Error)) {
+        return Err(invalid(format!("Invalid format: {p}")));
+    }
+    let ts = ts.as_primitive::<TimestampMillisecondType>();
+    let mut out = StringBuilder::with_capacity(ts.len(), ts.len() * pattern.len());
+    let mut buffer = String::new();
+    for v in ts.iter() {
+        match v.and_then(chrono::DateTime::from_timestamp_millis) {
+            Some(t) => {
+                use std::fmt::Write as _;
+                buffer.clear();
+                write!(buffer, "{}", t.naive_utc().format_with_items(items.iter()))
+                    .map_err(|_| invalid(format!("Invalid format: {p}")))?;
+                out.append_value(&buffer);
+            }
+            None => out.append_null(),
+        }
+    }
+    Ok(Some(Arc::new(out.finish())))
+}
+
+/// `date_diff(constant unit, timestamp, timestamp)` for units of fixed length.
+pub fn date_diff(a: &Args<'_>) -> Result<Option<ArrayRef>> {
+    let Some(unit) = a.constant_text(0).map(str::to_ascii_lowercase) else { return Ok(None) };
+    let per = match unit.as_str() {
+        "millisecond" => 1,
+        "second" => 1000,
+        "minute" => 60_000,
+        "hour" => 3_600_000,
+        "day" => 86_400_000,
+        "week" => 7 * 86_400_000,
+        _ => return Ok(None),
+    };
+    let (Some(x), Some(y)) = (millis(a, 1)?, millis(a, 2)?) else { return Ok(None) };
+    let (x, y) = (x.as_primitive::<TimestampMillisecondType>(), y.as_primitive::<TimestampMillisecondType>());
+    let out: Int64Array = x.iter().zip(y.iter()).map(|(x, y)| Some((y? - x?) / per)).collect();
+    Ok(Some(Arc::new(out)))
+}
+
+/// `json_extract_scalar(text, constant path)`.
+pub fn json_extract_scalar(a: &Args<'_>) -> Result<Option<ArrayRef>> {
+    let (Some(s), Some(path)) = (text(a, 0)?, a.constant_text(1)) else { return Ok(None) };
+    let steps = super::json::parse_path(path)?;
+    let out: StringArray = strings(&s)
+        .iter()
+        .map(|v| {
+            let v: serde_json::Value = serde_json::from_str(v?).ok()?;
+            super::json::walk(&v, &steps).and_then(super::json::scalar_text)
+        })
+        .collect();
+    Ok(Some(Arc::new(out)))
+}
+
+/// `CAST(timestamp AS varchar)` of timestamps without a zone: `2024-01-02 03:04:05.100`.
+pub fn timestamp_text(a: &Args<'_>) -> Result<Option<ArrayRef>> {
+    let Some(ts) = millis(a, 0)? else { return Ok(None) };
+    let ts = ts.as_primitive::<TimestampMillisecondType>();
+    let mut out = StringBuilder::with_capacity(ts.len(), ts.len() * 23);
+    let mut buffer = String::with_capacity(32);
+    for v in ts.iter() {
+        match v.and_then(chrono::DateTime::from_timestamp_millis) {
+            Some(t) => {
+                use std::fmt::Write as _;
+                buffer.clear();
+                let (d, time) = (t.date_naive(), t.time());
+                use chrono::{Datelike as _, Timelike as _};
+                let _ = write!(
+                    buffer,
+                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}",
+                    d.year(),
+                    d.month(),
+                    d.day(),
+                    time.hour(),
+                    time.minute(),
+                    time.second(),
+                    time.nanosecond() / 1_000_000
+                );
+                out.append_value(&buffer);
+            }
+            None => out.append_null(),
+        }
+    }
+    Ok(Some(Arc::new(out.finish())))
+}
