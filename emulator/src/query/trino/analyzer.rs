@@ -434,3 +434,97 @@ impl AnalyzerRule for TrinoCasts {
         "lakebox_trino_casts"
     }
 }
+
+/// After type coercion: comparisons of doubles follow IEEE 754 as in Trino: NaN is not equal
+/// to, less or greater than anything, and `<>` everything (DataFusion orders floats totally, so
+/// `nan() = nan()` would be true). `a < b` becomes `a < b AND NOT (__lakebox_isnan(a) OR ...)`
+/// for the sides that can be NaN; a wrapped comparison is recognised and left alone, so the
+/// rule can run twice.
+#[derive(Debug)]
+pub struct IeeeComparisons {
+    isnan: Arc<ScalarUDF>,
+}
+
+impl Default for IeeeComparisons {
+    fn default() -> Self {
+        use super::udf::{Udf, arity};
+        let isnan = Udf::new(
+            "__lakebox_isnan",
+            arity(&[1]),
+            |_| Ok(DataType::Boolean),
+            |a| {
+                use datafusion::arrow::array::{AsArray, BooleanArray};
+                let x = datafusion::arrow::compute::cast(a.get(0), &DataType::Float64)?;
+                let out: BooleanArray = x
+                    .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+                    .iter()
+                    .map(|v| v.map(f64::is_nan))
+                    .collect();
+                Ok(Arc::new(out))
+            },
+        )
+        .udf();
+        Self { isnan: Arc::new(isnan) }
+    }
+}
+
+fn is_guard(e: &Expr) -> bool {
+    let isnan = |e: &Expr| matches!(e, Expr::ScalarFunction(f) if f.name() == "__lakebox_isnan");
+    match e {
+        Expr::Not(inner) => is_guard(inner),
+        Expr::BinaryExpr(BinaryExpr { left, op: Operator::Or, right }) => is_guard(left) && is_guard(right),
+        other => isnan(other),
+    }
+}
+
+impl AnalyzerRule for IeeeComparisons {
+    fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
+        plan.transform_up_with_subqueries(|plan| {
+            let schema = datafusion::logical_expr::utils::merge_schema(&plan.inputs());
+            let rewrite = |e: Expr| -> Result<Transformed<Expr>> {
+                // Already guarded: `cmp AND NOT guard` or `cmp OR guard`.
+                if let Expr::BinaryExpr(BinaryExpr { op: Operator::And | Operator::Or, right, .. }) = &e
+                    && is_guard(right)
+                {
+                    return Ok(Transformed::new(e, false, TreeNodeRecursion::Jump));
+                }
+                let Expr::BinaryExpr(BinaryExpr { left, op, right }) = &e else { return Ok(Transformed::no(e)) };
+                if !matches!(
+                    op,
+                    Operator::Eq | Operator::NotEq | Operator::Lt | Operator::LtEq | Operator::Gt | Operator::GtEq
+                ) {
+                    return Ok(Transformed::no(e));
+                }
+                let nan = |x: &Expr| -> Option<Expr> {
+                    let floating = x.get_type(&schema).is_ok_and(|t| t.is_floating());
+                    let number_literal = matches!(x, Expr::Literal(v, _) if match v {
+                        ScalarValue::Float64(Some(f)) => !f.is_nan(),
+                        ScalarValue::Float32(Some(f)) => !f.is_nan(),
+                        _ => true,
+                    });
+                    (floating && !number_literal)
+                        .then(|| Expr::ScalarFunction(ScalarFunction::new_udf(self.isnan.clone(), vec![x.clone()])))
+                };
+                let Some(any_nan) = [nan(left), nan(right)].into_iter().flatten().reduce(Expr::or) else {
+                    return Ok(Transformed::no(e));
+                };
+                let out = if *op == Operator::NotEq {
+                    e.clone().or(any_nan)
+                } else {
+                    e.clone().and(datafusion::logical_expr::not(any_nan))
+                };
+                Ok(Transformed::new(out, true, TreeNodeRecursion::Jump))
+            };
+            let preserver = NamePreserver::new(&plan);
+            plan.map_expressions(|expr| {
+                let name = preserver.save(&expr);
+                expr.transform_down(rewrite).map(|t| t.update_data(|e| name.restore(e)))
+            })
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "lakebox_ieee_comparisons"
+    }
+}

@@ -34,6 +34,7 @@ pub fn analyzer_rules() -> Vec<std::sync::Arc<dyn datafusion::optimizer::Analyze
     rules.insert(1, std::sync::Arc::new(analyzer::StrictOperands));
     rules.push(std::sync::Arc::new(analyzer::CheckedArithmetic::default()));
     rules.push(std::sync::Arc::new(analyzer::TrinoCasts::default()));
+    rules.push(std::sync::Arc::new(analyzer::IeeeComparisons::default()));
     rules
 }
 
