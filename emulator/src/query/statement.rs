@@ -431,7 +431,12 @@ pub fn parse_query(sql: &str) -> Result<DFStatement, Rejected> {
         return Err(Rejected::malformed("line 1:1: only one statement can be run at a time"));
     }
     let mut statement = statements.pop_front().expect("one statement");
-    if let DFStatement::Statement(inner) = &mut statement {
+    // DataFusion's parser reads `EXPLAIN` itself: rewrite the statement it explains.
+    let target = match &mut statement {
+        DFStatement::Explain(explain) => explain.statement.as_mut(),
+        other => other,
+    };
+    if let DFStatement::Statement(inner) = target {
         super::trino::rewrite::statement(inner);
         match inner.as_mut() {
             Statement::Query(q) => name_columns(q),
@@ -489,6 +494,9 @@ mod tests {
         assert_eq!(sql_of(&c), "SELECT count(*) AS _col0, \"vendorid\" FROM \"sales\".trips");
         let c = classify("EXPLAIN SELECT 1", &[], &none).unwrap();
         assert_eq!(c.substatement_type, "EXPLAIN");
+        // The explained query gets the Trino rewrites too.
+        let c = classify("EXPLAIN SELECT if(a > 1, 'x', 'y') FROM t", &[], &none).unwrap();
+        assert_eq!(sql_of(&c), "EXPLAIN SELECT CASE WHEN a > 1 THEN 'x' ELSE 'y' END AS _col0 FROM t");
     }
 
     #[test]

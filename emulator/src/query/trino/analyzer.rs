@@ -49,6 +49,19 @@ fn narrow(e: Expr) -> Result<Transformed<Expr>> {
     }
 }
 
+/// A type with its 32-bit integers as 64-bit ones, inside arrays, maps and rows too.
+fn widened(t: &DataType) -> DataType {
+    use datafusion::arrow::datatypes::Field;
+    let field = |f: &Field| Arc::new(f.clone().with_data_type(widened(f.data_type())));
+    match t {
+        DataType::Int32 => DataType::Int64,
+        DataType::List(f) => DataType::List(field(f)),
+        DataType::Map(f, sorted) => DataType::Map(field(f), *sorted),
+        DataType::Struct(fs) => DataType::Struct(fs.iter().map(|f| field(f)).collect()),
+        other => other.clone(),
+    }
+}
+
 /// An expression with its 32-bit integer literals as Trino types them (for lambda bodies).
 pub fn narrow_literals(e: Expr) -> Result<Expr> {
     e.transform_down(narrow).map(|t| t.data)
@@ -76,12 +89,28 @@ impl AnalyzerRule for IntegerLiterals {
                     .iter()
                     .map(|row| {
                         row.iter()
-                            .map(|e| {
-                                // A NULL the planner typed as bigint takes the other rows' type.
+                            .zip(values.schema.fields())
+                            .map(|(e, field)| {
+                                let empty = datafusion::common::DFSchema::empty();
                                 let e = match e {
+                                    // A NULL the planner typed as bigint takes the other rows' type.
                                     Expr::Literal(ScalarValue::Int64(None), meta) => {
                                         changed = true;
                                         Expr::Literal(ScalarValue::Null, meta.clone())
+                                    }
+                                    // The planner casts each row to the rows' common type, found
+                                    // while literals were still bigint: undo the casts that only
+                                    // widen integers, so the common type is found again from the
+                                    // narrowed rows (`MAP(ARRAY['x'], ARRAY[1])` next to a
+                                    // `map(varchar, integer)` row).
+                                    Expr::Cast(datafusion::logical_expr::Cast { expr, field: to })
+                                        if to.data_type() == field.data_type()
+                                            && expr.get_type(&empty).is_ok_and(|t| {
+                                                &t != field.data_type() && &widened(&t) == field.data_type()
+                                            }) =>
+                                    {
+                                        changed = true;
+                                        (**expr).clone()
                                     }
                                     other => other.clone(),
                                 };
@@ -526,5 +555,66 @@ impl AnalyzerRule for IeeeComparisons {
 
     fn name(&self) -> &str {
         "lakebox_ieee_comparisons"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::execution::SessionStateBuilder;
+    use datafusion::prelude::SessionContext;
+
+    fn ctx() -> SessionContext {
+        let state = SessionStateBuilder::new()
+            .with_default_features()
+            .with_analyzer_rules(super::super::analyzer_rules())
+            .build();
+        SessionContext::new_with_state(state)
+    }
+
+    async fn types(sql: &str) -> Vec<DataType> {
+        let ctx = ctx();
+        let plan = ctx.state().create_logical_plan(sql).await.unwrap();
+        let plan = super::super::analyzed(&ctx, plan).unwrap();
+        plan.schema().fields().iter().map(|f| f.data_type().clone()).collect()
+    }
+
+    async fn failure(sql: &str) -> String {
+        let ctx = ctx();
+        match ctx.sql(sql).await {
+            Err(e) => e.to_string(),
+            Ok(frame) => frame.collect().await.err().map(|e| e.to_string()).unwrap_or_default(),
+        }
+    }
+
+    // Trino's rules: https://trino.io/docs/current/language/types.html#integer and
+    // https://trino.io/docs/current/functions/comparison.html
+    #[tokio::test]
+    async fn literals_arithmetic_and_operands_are_typed_as_trino_types_them() {
+        assert_eq!(types("SELECT 1, 2147483648, 7 / 2").await, [DataType::Int32, DataType::Int64, DataType::Int32]);
+        assert_eq!(types("SELECT * FROM (VALUES (1), (NULL)) AS t(x)").await, [DataType::Int32]);
+        assert!(failure("SELECT CAST(2147483647 AS INTEGER) + 1").await.contains("NUMERIC_VALUE_OUT_OF_RANGE"));
+        assert!(failure("SELECT 'a' = 1").await.contains("TYPE_MISMATCH"));
+        let rows = ctx()
+            .sql("SELECT CAST(CAST('2.5' AS DOUBLE) AS INTEGER), CAST('NaN' AS DOUBLE) = CAST('NaN' AS DOUBLE)")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        assert_eq!(
+            datafusion::arrow::util::pretty::pretty_format_batches(&rows)
+                .unwrap()
+                .to_string()
+                .lines()
+                .nth(3)
+                .unwrap()
+                .replace(' ', ""),
+            "|3|false|"
+        );
+        assert_eq!(
+            widened(&crate::query::types::map_type(DataType::Utf8, DataType::Int32)),
+            crate::query::types::map_type(DataType::Utf8, DataType::Int64)
+        );
     }
 }

@@ -184,6 +184,58 @@ fn higher_order(name: &str, args: &[Expr]) -> Option<Expr> {
     parse_expr(&format!("__lakebox_hof({})", call.join(", ")))
 }
 
+/// The Trino type of a constant expression built from literals, as Trino types it before any
+/// evaluation (`'abc'` is `varchar(3)`, `ARRAY['a', 'bb']` is `array(varchar(2))`, `ROW(1, 'a')`
+/// is `row(integer, varchar(1))`); `None` when it is not such an expression (then `typeof` asks
+/// the value's Arrow type at run time).
+fn static_type(e: &Expr) -> Option<super::types::TrinoType> {
+    use super::types::TrinoType;
+    use datafusion::arrow::datatypes::DataType;
+    let common = |items: &[Expr]| -> Option<TrinoType> {
+        let mut types = items.iter().map(static_type);
+        let first = types.next()??;
+        types.try_fold(first, |acc, t| acc.common(&t?))
+    };
+    match e {
+        Expr::Nested(inner) => static_type(inner),
+        Expr::Value(v) => match &v.value {
+            ast::Value::SingleQuotedString(s) => Some(TrinoType::Varchar(Some(s.chars().count()))),
+            ast::Value::Boolean(_) => Some(TrinoType::Plain(DataType::Boolean)),
+            ast::Value::Number(n, _) if n.chars().all(|c| c.is_ascii_digit()) => match n.parse::<i64>() {
+                Ok(v) if i32::try_from(v).is_ok() => Some(TrinoType::Plain(DataType::Int32)),
+                Ok(_) => Some(TrinoType::Plain(DataType::Int64)),
+                Err(_) => None,
+            },
+            _ => None,
+        },
+        Expr::Array(a) => Some(TrinoType::Array(Box::new(common(&a.elem)?))),
+        Expr::Cast { data_type, .. } => super::types::parse(&data_type.to_string()).ok(),
+        Expr::Function(f) => {
+            let args = plain_args(f)?;
+            match name_of(f)?.as_str() {
+                "row" => Some(TrinoType::Row(
+                    args.iter().map(|a| Some((String::new(), static_type(a)?))).collect::<Option<_>>()?,
+                )),
+                "map" if args.len() == 2 => match (&args[0], &args[1]) {
+                    (Expr::Array(k), Expr::Array(v)) => {
+                        Some(TrinoType::Map(Box::new(common(&k.elem)?), Box::new(common(&v.elem)?)))
+                    }
+                    _ => None,
+                },
+                "__lakebox_cast" => match args.get(1)? {
+                    Expr::Value(v) => match &v.value {
+                        ast::Value::SingleQuotedString(t) => super::types::parse(t).ok(),
+                        _ => None,
+                    },
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 /// The rewritten form of a function call, if it has one.
 fn function(f: &mut Function) -> Option<Expr> {
     let name = name_of(f)?;
@@ -197,6 +249,7 @@ fn function(f: &mut Function) -> Option<Expr> {
     let plain = f.over.is_none() && f.filter.is_none() && f.within_group.is_empty();
     let arg = |i: usize| args.get(i).map(ToString::to_string).unwrap_or_default();
     match (name.as_str(), args.len()) {
+        ("typeof", 1) if plain => static_type(&args[0]).map(|t| Expr::value(ast::Value::SingleQuotedString(t.name()))),
         ("if", 2) if plain => parse_expr(&format!("CASE WHEN {} THEN {} END", arg(0), arg(1))),
         ("if", 3) if plain => parse_expr(&format!("CASE WHEN {} THEN {} ELSE {} END", arg(0), arg(1), arg(2))),
         ("count_if", 1) => {
@@ -455,6 +508,11 @@ mod tests {
             "SELECT n FROM t LIMIT 2 OFFSET 1 ROW"
         );
         assert_eq!(rewrite("SELECT replace('abc', 'b')"), "SELECT replace('abc', 'b', '')");
+        // https://trino.io/docs/current/functions/conversion.html#typeof
+        assert_eq!(
+            rewrite("SELECT typeof(ROW(1, 'a')), typeof(MAP(ARRAY['a', 'bb'], ARRAY[1, 2147483648])), typeof(x)"),
+            "SELECT 'row(integer, varchar(1))', 'map(varchar(2), bigint)', typeof(x)"
+        );
         assert_eq!(
             rewrite("SELECT a[1]['k'], CAST(r AS INT)"),
             "SELECT __lakebox_subscript(__lakebox_subscript(a, 1), 'k'), CAST(r AS INT)"

@@ -77,6 +77,42 @@ impl TrinoType {
         }
     }
 
+    /// The type's name as Trino's `typeof` prints it (`row(integer, varchar(1))`,
+    /// `map(varchar(1), integer)`; a row field without a name is printed without one).
+    pub fn name(&self) -> String {
+        match self {
+            Self::Json => "json".into(),
+            Self::Varchar(Some(n)) => format!("varchar({n})"),
+            Self::Varchar(None) => "varchar".into(),
+            Self::Plain(DataType::Timestamp(_, None)) => "timestamp(3)".into(),
+            Self::Plain(DataType::Timestamp(_, Some(_))) => "timestamp(3) with time zone".into(),
+            Self::Plain(t) => crate::query::types::athena_type_name(t),
+            Self::Array(e) => format!("array({})", e.name()),
+            Self::Map(k, v) => format!("map({}, {})", k.name(), v.name()),
+            Self::Row(fields) => {
+                let parts: Vec<String> = fields
+                    .iter()
+                    .map(|(n, t)| if n.is_empty() { t.name() } else { format!("{n} {}", t.name()) })
+                    .collect();
+                format!("row({})", parts.join(", "))
+            }
+        }
+    }
+
+    /// The type both of two values have (`varchar(1)` and `varchar(3)`: `varchar(3)`;
+    /// `integer` and `bigint`: `bigint`), if this module knows it.
+    pub fn common(&self, other: &Self) -> Option<Self> {
+        match (self, other) {
+            (a, b) if a == b => Some(a.clone()),
+            (Self::Varchar(Some(a)), Self::Varchar(Some(b))) => Some(Self::Varchar(Some(*a.max(b)))),
+            (Self::Varchar(_), Self::Varchar(_)) => Some(Self::Varchar(None)),
+            (Self::Plain(DataType::Int32), Self::Plain(DataType::Int64))
+            | (Self::Plain(DataType::Int64), Self::Plain(DataType::Int32)) => Some(Self::Plain(DataType::Int64)),
+            (Self::Array(a), Self::Array(b)) => Some(Self::Array(Box::new(a.common(b)?))),
+            _ => None,
+        }
+    }
+
     /// The result field of a cast to this type.
     pub fn field(&self, name: &str) -> Field {
         match self {
