@@ -144,8 +144,50 @@ fn reverse() -> ScalarUDF {
     .udf()
 }
 
+/// `zip(a1, a2, ...)`: an array of rows, the i-th row holding the arrays' i-th elements, shorter
+/// arrays padded with NULLs.
+fn zip() -> ScalarUDF {
+    Udf::new(
+        "zip",
+        datafusion::logical_expr::Signature::variadic_any(datafusion::logical_expr::Volatility::Immutable),
+        |t| {
+            let fields: Vec<Field> = t
+                .iter()
+                .enumerate()
+                .map(|(i, t)| Ok(Field::new(format!("field{i}"), element_type(t)?, true)))
+                .collect::<Result<_>>()?;
+            Ok(super::values::list_of(DataType::Struct(fields.into())))
+        },
+        |a| {
+            let DataType::List(item) = a.result.data_type().clone() else { unreachable!("a list") };
+            let DataType::Struct(fields) = item.data_type().clone() else { unreachable!("rows") };
+            rowwise(a, |r| {
+                if any_null(r) {
+                    return Ok(ScalarValue::Null);
+                }
+                let lists: Vec<ArrayRef> =
+                    r.iter().map(|v| elements(v).ok_or_else(|| invalid("zip takes arrays"))).collect::<Result<_>>()?;
+                let n = lists.iter().map(|l| l.len()).max().unwrap_or(0);
+                let columns: Vec<ArrayRef> = lists
+                    .iter()
+                    .map(|l| {
+                        let idx = datafusion::arrow::array::UInt32Array::from(
+                            (0..n).map(|i| (i < l.len()).then_some(i as u32)).collect::<Vec<_>>(),
+                        );
+                        Ok(datafusion::arrow::compute::take(l, &idx, None)?)
+                    })
+                    .collect::<Result<_>>()?;
+                let rows = datafusion::arrow::array::StructArray::try_new(fields.clone(), columns, None)?;
+                Ok(list_value(&item, Arc::new(rows)))
+            })
+        },
+    )
+    .udf()
+}
+
 pub fn functions() -> Vec<ScalarUDF> {
     vec![
+        zip(),
         subscript(),
         reverse(),
         // ngrams(array, n): the n-element windows (the whole array when shorter).
@@ -375,4 +417,36 @@ fn sequence(r: &[ScalarValue], item: &DataType) -> Result<Vec<ScalarValue>> {
         return Err(too_long());
     }
     Ok((0..count).map(|k| ScalarValue::Int64(Some(start + k * step))).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // https://trino.io/docs/current/functions/array.html#sequence and #slice
+    #[test]
+    fn sequences_and_subscripts() {
+        let i = |v: i64| ScalarValue::Int64(Some(v));
+        let ints = |r: &[ScalarValue]| {
+            sequence(r, &DataType::Int64)
+                .unwrap()
+                .iter()
+                .map(|v| super::super::values::int(v).unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ints(&[i(1), i(10), i(3)]), vec![1, 4, 7, 10]);
+        assert_eq!(ints(&[i(5), i(1)]), vec![5, 4, 3, 2, 1]);
+        assert!(sequence(&[i(1), i(5), i(-1)], &DataType::Int64).is_err());
+        assert!(sequence(&[i(0), i(20_000)], &DataType::Int64).is_err(), "at most 10,000 entries");
+        let jan30 = ScalarValue::Date32(Some(19_752));
+        let feb1 = ScalarValue::Date32(Some(19_754));
+        assert_eq!(sequence(&[jan30, feb1], &DataType::Date32).unwrap().len(), 3);
+        let fields = datafusion::arrow::datatypes::Fields::from(vec![
+            Field::new("x", DataType::Int32, true),
+            Field::new("y", DataType::Utf8, true),
+        ]);
+        assert_eq!(struct_field(&fields, &i(2)).unwrap(), 1);
+        assert_eq!(struct_field(&fields, &ScalarValue::Utf8(Some("X".into()))).unwrap(), 0);
+        assert!(struct_field(&fields, &i(3)).is_err());
+    }
 }
