@@ -482,14 +482,12 @@ impl Default for IeeeComparisons {
             arity(&[1]),
             |_| Ok(DataType::Boolean),
             |a| {
-                use datafusion::arrow::array::{AsArray, BooleanArray};
+                use datafusion::arrow::array::{Array, AsArray, BooleanArray};
                 let x = datafusion::arrow::compute::cast(a.get(0), &DataType::Float64)?;
-                let out: BooleanArray = x
-                    .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
-                    .iter()
-                    .map(|v| v.map(f64::is_nan))
-                    .collect();
-                Ok(Arc::new(out))
+                let x = x.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+                // One pass over the values into a bitmap; the NULLs stay NULL.
+                let bits = datafusion::arrow::buffer::BooleanBuffer::collect_bool(x.len(), |i| x.value(i).is_nan());
+                Ok(Arc::new(BooleanArray::new(bits, x.nulls().cloned())))
             },
         )
         .udf();
