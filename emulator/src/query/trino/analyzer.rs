@@ -67,15 +67,31 @@ pub fn narrow_literals(e: Expr) -> Result<Expr> {
     e.transform_down(narrow).map(|t| t.data)
 }
 
+#[derive(Clone, Copy)]
+enum Order {
+    /// Parents first (a rewrite can stop the descent with `TreeNodeRecursion::Jump`).
+    Down,
+    /// Children first (a rewrite sees its arguments already rewritten).
+    Up,
+}
+
+/// Rewrites every expression of one plan node, keeping the names its parents refer to, then
+/// recomputes the node's schema (the rewrites may change types).
 fn rewrite_exprs(
     plan: LogicalPlan,
-    f: impl Fn(Expr) -> Result<Transformed<Expr>> + Copy,
+    order: Order,
+    f: impl Fn(Expr) -> Result<Transformed<Expr>>,
 ) -> Result<Transformed<LogicalPlan>> {
     let preserver = NamePreserver::new(&plan);
     plan.map_expressions(|expr| {
         let name = preserver.save(&expr);
-        expr.transform_down(f).map(|t| t.update_data(|e| name.restore(e)))
-    })
+        let t = match order {
+            Order::Down => expr.transform_down(&f),
+            Order::Up => expr.transform_up(&f),
+        };
+        t.map(|t| t.update_data(|e| name.restore(e)))
+    })?
+    .map_data(|p| p.recompute_schema())
 }
 
 impl AnalyzerRule for IntegerLiterals {
@@ -143,7 +159,7 @@ impl AnalyzerRule for IntegerLiterals {
                     Ok(Transformed::no(LogicalPlan::Union(u)))
                 }
             }
-            other => rewrite_exprs(other, narrow)?.map_data(|p| p.recompute_schema()),
+            other => rewrite_exprs(other, Order::Down, narrow),
         })
         .map(|t| t.data)
     }
@@ -244,12 +260,7 @@ impl AnalyzerRule for CheckedArithmetic {
                 let Expr::BinaryExpr(BinaryExpr { left, right, .. }) = e else { unreachable!("matched above") };
                 Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(udf.clone(), vec![*left, *right]))))
             };
-            let preserver = NamePreserver::new(&plan);
-            plan.map_expressions(|expr| {
-                let name = preserver.save(&expr);
-                expr.transform_up(rewrite).map(|t| t.update_data(|e| name.restore(e)))
-            })?
-            .map_data(|p| p.recompute_schema())
+            rewrite_exprs(plan, Order::Up, rewrite)
         })
         .map(|t| t.data)
     }
@@ -449,12 +460,7 @@ impl AnalyzerRule for TrinoCasts {
                 }
                 Ok(Transformed::no(e))
             };
-            let preserver = NamePreserver::new(&plan);
-            plan.map_expressions(|expr| {
-                let name = preserver.save(&expr);
-                expr.transform_up(rewrite).map(|t| t.update_data(|e| name.restore(e)))
-            })?
-            .map_data(|p| p.recompute_schema())
+            rewrite_exprs(plan, Order::Up, rewrite)
         })
         .map(|t| t.data)
     }
@@ -542,11 +548,7 @@ impl AnalyzerRule for IeeeComparisons {
                 };
                 Ok(Transformed::new(out, true, TreeNodeRecursion::Jump))
             };
-            let preserver = NamePreserver::new(&plan);
-            plan.map_expressions(|expr| {
-                let name = preserver.save(&expr);
-                expr.transform_down(rewrite).map(|t| t.update_data(|e| name.restore(e)))
-            })
+            rewrite_exprs(plan, Order::Down, rewrite)
         })
         .map(|t| t.data)
     }

@@ -2,7 +2,7 @@
 //! <https://trino.io/docs/current/functions/binary.html>, <https://trino.io/docs/current/functions/url.html>
 
 use super::udf::{Udf, arity, invalid};
-use super::values::{any_null, bigint, binary, bytes, int, rowwise, text, utf8};
+use super::values::{bigint, binary, bytes, int, rowwise, strict, text, utf8};
 use base64::Engine as _;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue};
@@ -118,10 +118,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                 arity(&[2]),
                 |_| Ok(DataType::Binary),
                 move |a| {
-                    rowwise(a, |r| {
-                        if any_null(r) {
-                            return Ok(binary(None));
-                        }
+                    strict(a, |r| {
                         let (m, k) = (bytes(&r[0]).unwrap_or(&[]), bytes(&r[1]).unwrap_or(&[]));
                         Ok(binary(Some(hmac(which, k, m))))
                     })
@@ -180,10 +177,7 @@ fn urls() -> Vec<ScalarUDF> {
             arity(&[2]),
             |_| Ok(DataType::Utf8),
             |a| {
-                rowwise(a, |r| {
-                    if any_null(r) {
-                        return Ok(utf8(None));
-                    }
+                strict(a, |r| {
                     let Some(u) = parse_url(text(&r[0]).unwrap_or("")) else { return Ok(utf8(None)) };
                     let name = text(&r[1]).unwrap_or("");
                     // The raw value (Trino does not decode it), first occurrence.

@@ -2,7 +2,7 @@
 //! <https://trino.io/docs/current/functions/array.html>, <https://trino.io/docs/current/functions/map.html>
 
 use super::udf::{Udf, arity, invalid};
-use super::values::{any_null, int, rowwise};
+use super::values::{any_null, int, rowwise, strict};
 use datafusion::arrow::array::{Array, ArrayRef, ListArray};
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, TimeUnit};
@@ -82,32 +82,27 @@ fn subscript() -> ScalarUDF {
             Ok(Field::new("r", t, true))
         },
         |a| {
-            rowwise(a, |r| {
-                if any_null(r) {
-                    return Ok(ScalarValue::Null);
+            strict(a, |r| match &r[0] {
+                ScalarValue::Map(m) => {
+                    map_lookup(m, &r[1])?.ok_or_else(|| invalid(format!("Key not present in map: {}", r[1])))
                 }
-                match &r[0] {
-                    ScalarValue::Map(m) => {
-                        map_lookup(m, &r[1])?.ok_or_else(|| invalid(format!("Key not present in map: {}", r[1])))
+                ScalarValue::Struct(st) => {
+                    let i = struct_field(st.fields(), &r[1])?;
+                    ScalarValue::try_from_array(st.column(i), 0)
+                }
+                list => {
+                    let Some(items) = elements(list) else { return Ok(ScalarValue::Null) };
+                    let i = int(&r[1]).ok_or_else(|| invalid("array subscripts must be integers"))?;
+                    let n = items.len() as i64;
+                    if i < 1 {
+                        return Err(invalid(format!("Array subscript is negative or zero: {i}")));
                     }
-                    ScalarValue::Struct(st) => {
-                        let i = struct_field(st.fields(), &r[1])?;
-                        ScalarValue::try_from_array(st.column(i), 0)
+                    if i > n {
+                        return Err(invalid(format!(
+                            "Array subscript must be less than or equal to array length: {i} > {n}"
+                        )));
                     }
-                    list => {
-                        let Some(items) = elements(list) else { return Ok(ScalarValue::Null) };
-                        let i = int(&r[1]).ok_or_else(|| invalid("array subscripts must be integers"))?;
-                        let n = items.len() as i64;
-                        if i < 1 {
-                            return Err(invalid(format!("Array subscript is negative or zero: {i}")));
-                        }
-                        if i > n {
-                            return Err(invalid(format!(
-                                "Array subscript must be less than or equal to array length: {i} > {n}"
-                            )));
-                        }
-                        ScalarValue::try_from_array(&items, (i - 1) as usize)
-                    }
+                    ScalarValue::try_from_array(&items, (i - 1) as usize)
                 }
             })
         },
@@ -161,10 +156,7 @@ fn zip() -> ScalarUDF {
         |a| {
             let DataType::List(item) = a.result.data_type().clone() else { unreachable!("a list") };
             let DataType::Struct(fields) = item.data_type().clone() else { unreachable!("rows") };
-            rowwise(a, |r| {
-                if any_null(r) {
-                    return Ok(ScalarValue::Null);
-                }
+            strict(a, |r| {
                 let lists: Vec<ArrayRef> =
                     r.iter().map(|v| elements(v).ok_or_else(|| invalid("zip takes arrays"))).collect::<Result<_>>()?;
                 let n = lists.iter().map(|l| l.len()).max().unwrap_or(0);
@@ -251,25 +243,20 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[2]),
             |t| element_type(&t[0]),
             |a| {
-                rowwise(a, |r| {
-                    if any_null(r) {
-                        return Ok(ScalarValue::Null);
-                    }
-                    match &r[0] {
-                        ScalarValue::Map(m) => Ok(map_lookup(m, &r[1])?.unwrap_or(ScalarValue::Null)),
-                        list => {
-                            let Some(items) = elements(list) else { return Ok(ScalarValue::Null) };
-                            let i = int(&r[1]).ok_or_else(|| invalid("element_at takes an integer index"))?;
-                            if i == 0 {
-                                return Err(invalid("SQL array indices start at 1"));
-                            }
-                            let n = items.len() as i64;
-                            let at = if i > 0 { i - 1 } else { n + i };
-                            if at < 0 || at >= n {
-                                return Ok(ScalarValue::Null);
-                            }
-                            ScalarValue::try_from_array(&items, at as usize)
+                strict(a, |r| match &r[0] {
+                    ScalarValue::Map(m) => Ok(map_lookup(m, &r[1])?.unwrap_or(ScalarValue::Null)),
+                    list => {
+                        let Some(items) = elements(list) else { return Ok(ScalarValue::Null) };
+                        let i = int(&r[1]).ok_or_else(|| invalid("element_at takes an integer index"))?;
+                        if i == 0 {
+                            return Err(invalid("SQL array indices start at 1"));
                         }
+                        let n = items.len() as i64;
+                        let at = if i > 0 { i - 1 } else { n + i };
+                        if at < 0 || at >= n {
+                            return Ok(ScalarValue::Null);
+                        }
+                        ScalarValue::try_from_array(&items, at as usize)
                     }
                 })
             },
@@ -337,10 +324,7 @@ pub fn functions() -> Vec<ScalarUDF> {
             },
             |a| {
                 let DataType::List(item) = a.result.data_type().clone() else { unreachable!("typed as a list") };
-                rowwise(a, |r| {
-                    if any_null(r) {
-                        return Ok(ScalarValue::Null);
-                    }
+                strict(a, |r| {
                     let values = sequence(r, item.data_type())?;
                     let array = if values.is_empty() {
                         datafusion::arrow::array::new_empty_array(item.data_type())

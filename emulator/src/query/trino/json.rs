@@ -5,7 +5,7 @@
 
 use super::types::json_field;
 use super::udf::{Udf, arity, invalid};
-use super::values::{any_null, bigint, int, rowwise, text, utf8};
+use super::values::{bigint, int, rowwise, strict, text, utf8};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::ScalarUDF;
@@ -110,10 +110,7 @@ pub fn functions() -> Vec<ScalarUDF> {
         )
         .udf(),
         json_udf("json_extract", &[2], |a| {
-            rowwise(a, |r| {
-                if any_null(r) {
-                    return Ok(utf8(None));
-                }
+            strict(a, |r| {
                 let steps = parse_path(text(&r[1]).unwrap_or(""))?;
                 Ok(utf8(parse(text(&r[0]).unwrap_or("")).and_then(|v| walk(&v, &steps).map(Value::to_string))))
             })
@@ -126,10 +123,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                 if let Some(out) = super::fast::json_extract_scalar(a)? {
                     return Ok(out);
                 }
-                rowwise(a, |r| {
-                    if any_null(r) {
-                        return Ok(utf8(None));
-                    }
+                strict(a, |r| {
                     let steps = parse_path(text(&r[1]).unwrap_or(""))?;
                     Ok(utf8(parse(text(&r[0]).unwrap_or("")).and_then(|v| walk(&v, &steps).and_then(scalar_text))))
                 })
@@ -152,10 +146,7 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[2]),
             |_| Ok(DataType::Boolean),
             |a| {
-                rowwise(a, |r| {
-                    if any_null(r) {
-                        return Ok(ScalarValue::Boolean(None));
-                    }
+                strict(a, |r| {
                     let Some(Value::Array(items)) = text(&r[0]).and_then(parse) else {
                         return Ok(ScalarValue::Boolean(None));
                     };
@@ -174,10 +165,7 @@ pub fn functions() -> Vec<ScalarUDF> {
         )
         .udf(),
         json_udf("json_array_get", &[2], |a| {
-            rowwise(a, |r| {
-                if any_null(r) {
-                    return Ok(utf8(None));
-                }
+            strict(a, |r| {
                 let Some(Value::Array(items)) = text(&r[0]).and_then(parse) else { return Ok(utf8(None)) };
                 let i = int(&r[1]).unwrap_or(0);
                 let at = if i < 0 { items.len().checked_sub(i.unsigned_abs() as usize) } else { Some(i as usize) };
@@ -189,10 +177,7 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[2]),
             |_| Ok(DataType::Int64),
             |a| {
-                rowwise(a, |r| {
-                    if any_null(r) {
-                        return Ok(bigint(None));
-                    }
+                strict(a, |r| {
                     let steps = parse_path(text(&r[1]).unwrap_or(""))?;
                     Ok(bigint(parse(text(&r[0]).unwrap_or("")).and_then(|v| {
                         walk(&v, &steps).map(|v| match v {

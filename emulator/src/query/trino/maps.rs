@@ -7,7 +7,7 @@
 //! <https://trino.io/docs/current/functions/map.html>, <https://trino.io/docs/current/functions/aggregate.html#map-aggregate-functions>
 
 use super::udf::{Udf, arity, invalid};
-use super::values::{any_null, list_of, rowwise, text};
+use super::values::{list_of, rowwise, strict, text};
 use crate::query::types::map_type;
 use datafusion::arrow::array::{Array, ArrayRef, MapArray, StructArray};
 use datafusion::arrow::buffer::OffsetBuffer;
@@ -202,10 +202,7 @@ pub fn functions() -> Vec<ScalarUDF> {
             },
             |a| {
                 let (kt, vt) = map_parts(a.result.data_type())?;
-                rowwise(a, |r| {
-                    if any_null(r) {
-                        return Ok(ScalarValue::Null);
-                    }
+                strict(a, |r| {
                     let mut out = Vec::new();
                     for m in r {
                         for (k, v) in entries(m)? {
@@ -223,10 +220,7 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[3]),
             |_| Ok(map_type(DataType::Utf8, DataType::Utf8)),
             |a| {
-                rowwise(a, |r| {
-                    if any_null(r) {
-                        return Ok(ScalarValue::Null);
-                    }
+                strict(a, |r| {
                     let (s, entry, kv) =
                         (text(&r[0]).unwrap_or(""), text(&r[1]).unwrap_or(""), text(&r[2]).unwrap_or(""));
                     if entry.is_empty() || kv.is_empty() {

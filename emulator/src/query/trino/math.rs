@@ -2,7 +2,7 @@
 //! <https://trino.io/docs/current/functions/math.html>, <https://trino.io/docs/current/functions/bitwise.html>
 
 use super::udf::{Udf, arity, invalid};
-use super::values::{any_null, bigint, float, int, rowwise, text, utf8};
+use super::values::{bigint, float, int, rowwise, strict, text, utf8};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion::logical_expr::ScalarUDF;
@@ -16,10 +16,7 @@ fn int2(name: &str, f: fn(i64, i64) -> Result<i64>) -> ScalarUDF {
         arity(&[2]),
         move |t| Ok(if shift && t[0].is_integer() { t[0].clone() } else { DataType::Int64 }),
         move |a| {
-            rowwise(a, |r| {
-                if any_null(r) {
-                    return Ok(bigint(None));
-                }
+            strict(a, |r| {
                 let v = bigint(Some(f(int(&r[0]).unwrap_or(0), int(&r[1]).unwrap_or(0))?));
                 if a.result.data_type() == &DataType::Int64 { Ok(v) } else { Ok(v.cast_to(a.result.data_type())?) }
             })
@@ -101,10 +98,7 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[2]),
             |_| Ok(DataType::Int64),
             |a| {
-                rowwise(a, |r| {
-                    if any_null(r) {
-                        return Ok(bigint(None));
-                    }
+                strict(a, |r| {
                     let (s, radix) = (text(&r[0]).unwrap_or(""), int(&r[1]).unwrap_or(10));
                     if !(2..=36).contains(&radix) {
                         return Err(invalid("Radix must be between 2 and 36"));
@@ -121,10 +115,7 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[2]),
             |_| Ok(DataType::Utf8),
             |a| {
-                rowwise(a, |r| {
-                    if any_null(r) {
-                        return Ok(utf8(None));
-                    }
+                strict(a, |r| {
                     let (v, radix) = (int(&r[0]).unwrap_or(0), int(&r[1]).unwrap_or(10));
                     if !(2..=36).contains(&radix) {
                         return Err(invalid("Radix must be between 2 and 36"));
@@ -140,10 +131,7 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[4]),
             |_| Ok(DataType::Int64),
             |a| {
-                rowwise(a, |r| {
-                    if any_null(r) {
-                        return Ok(bigint(None));
-                    }
+                strict(a, |r| {
                     let (x, lo, hi) =
                         (float(&r[0]).unwrap_or(0.0), float(&r[1]).unwrap_or(0.0), float(&r[2]).unwrap_or(0.0));
                     let n = int(&r[3]).unwrap_or(0);

@@ -5,7 +5,7 @@
 //! <https://trino.io/docs/current/functions/regexp.html>
 
 use super::udf::{Udf, arity, invalid};
-use super::values::{any_null, bigint, int, list_of, rowwise, string_list, text, utf8};
+use super::values::{bigint, int, list_of, strict, string_list, text, utf8};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::ScalarUDF;
@@ -82,10 +82,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                     if let Some(out) = super::fast::regexp_like(a)? {
                         return Ok(out);
                     }
-                    rowwise(a, |r| {
-                        if any_null(r) {
-                            return Ok(ScalarValue::Boolean(None));
-                        }
+                    strict(a, |r| {
                         let re = cache.get(text(&r[1]).unwrap_or(""))?;
                         Ok(ScalarValue::Boolean(Some(re.is_match(text(&r[0]).unwrap_or("")))))
                     })
@@ -103,10 +100,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                     if let Some(out) = super::fast::regexp_extract(a)? {
                         return Ok(out);
                     }
-                    rowwise(a, |r| {
-                        if any_null(r) {
-                            return Ok(utf8(None));
-                        }
+                    strict(a, |r| {
                         let re = cache.get(text(&r[1]).unwrap_or(""))?;
                         let group = group_check(&re, r.get(2).and_then(int).unwrap_or(0))?;
                         let found = re
@@ -126,10 +120,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                 arity(&[2, 3]),
                 |_| Ok(list_of(DataType::Utf8)),
                 move |a| {
-                    rowwise(a, |r| {
-                        if any_null(r) {
-                            return Ok(string_list(None));
-                        }
+                    strict(a, |r| {
                         let re = cache.get(text(&r[1]).unwrap_or(""))?;
                         let group = group_check(&re, r.get(2).and_then(int).unwrap_or(0))?;
                         let all = re
@@ -153,10 +144,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                     if let Some(out) = super::fast::regexp_replace(a)? {
                         return Ok(out);
                     }
-                    rowwise(a, |r| {
-                        if any_null(r) {
-                            return Ok(utf8(None));
-                        }
+                    strict(a, |r| {
                         let re = cache.get(text(&r[1]).unwrap_or(""))?;
                         let replacement = java_replacement(r.get(2).and_then(text).unwrap_or(""));
                         Ok(utf8(Some(re.replace_all(text(&r[0]).unwrap_or(""), replacement.as_str()).into_owned())))
@@ -172,10 +160,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                 arity(&[2]),
                 |_| Ok(list_of(DataType::Utf8)),
                 move |a| {
-                    rowwise(a, |r| {
-                        if any_null(r) {
-                            return Ok(string_list(None));
-                        }
+                    strict(a, |r| {
                         let re = cache.get(text(&r[1]).unwrap_or(""))?;
                         Ok(string_list(Some(
                             re.split(text(&r[0]).unwrap_or("")).map(|p| Some(p.to_string())).collect(),
@@ -192,10 +177,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                 arity(&[2]),
                 |_| Ok(DataType::Int64),
                 move |a| {
-                    rowwise(a, |r| {
-                        if any_null(r) {
-                            return Ok(bigint(None));
-                        }
+                    strict(a, |r| {
                         let re = cache.get(text(&r[1]).unwrap_or(""))?;
                         Ok(bigint(Some(re.find_iter(text(&r[0]).unwrap_or("")).count() as i64)))
                     })
@@ -211,10 +193,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                 arity(&[2, 3, 4]),
                 |_| Ok(DataType::Int32),
                 move |a| {
-                    rowwise(a, |r| {
-                        if any_null(r) {
-                            return Ok(ScalarValue::Int32(None));
-                        }
+                    strict(a, |r| {
                         let s = text(&r[0]).unwrap_or("");
                         let re = cache.get(text(&r[1]).unwrap_or(""))?;
                         let start = r.get(2).and_then(int).unwrap_or(1);

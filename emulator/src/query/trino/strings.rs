@@ -2,7 +2,7 @@
 //! <https://trino.io/docs/current/functions/string.html>
 
 use super::udf::{Udf, arity, invalid, is_binary};
-use super::values::{any_null, bigint, binary, bytes, int, list_of, rowwise, string_list, text, utf8};
+use super::values::{bigint, binary, bytes, int, list_of, rowwise, strict, string_list, text, utf8};
 use datafusion::arrow::array::{Array, ArrayRef};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue};
@@ -39,10 +39,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                 if let Some(out) = super::fast::strpos(a)? {
                     return Ok(out);
                 }
-                rowwise(a, |r| {
-                    if any_null(r) {
-                        return Ok(bigint(None));
-                    }
+                strict(a, |r| {
                     let (s, sub) = (text(&r[0]).unwrap_or(""), text(&r[1]).unwrap_or(""));
                     let instance = r.get(2).and_then(int).unwrap_or(1);
                     if instance == 0 {
@@ -62,10 +59,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                 if let Some(out) = super::fast::substr(a)? {
                     return Ok(out);
                 }
-                rowwise(a, |r| {
-                    if any_null(r) {
-                        return Ok(if is_binary(a.result.data_type()) { binary(None) } else { utf8(None) });
-                    }
+                strict(a, |r| {
                     let start = int(&r[1]).unwrap_or(1);
                     let length = r.get(2).and_then(int);
                     if let Some(s) = text(&r[0]) {
@@ -90,10 +84,7 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[2, 3]),
             |_| Ok(DataType::Utf8),
             |a| {
-                rowwise(a, |r| {
-                    if any_null(r) {
-                        return Ok(utf8(None));
-                    }
+                strict(a, |r| {
                     let (s, from) = (text(&r[0]).unwrap_or(""), text(&r[1]).unwrap_or(""));
                     Ok(utf8(Some(s.replace(from, r.get(2).and_then(text).unwrap_or("")))))
                 })
@@ -106,10 +97,7 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[2, 3]),
             |_| Ok(list_of(DataType::Utf8)),
             |a| {
-                rowwise(a, |r| {
-                    if any_null(r) {
-                        return Ok(string_list(None));
-                    }
+                strict(a, |r| {
                     let (s, d) = (text(&r[0]).unwrap_or(""), text(&r[1]).unwrap_or(""));
                     if d.is_empty() {
                         return Err(invalid("The delimiter may not be the empty string"));
@@ -133,10 +121,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                 if let Some(out) = super::fast::split_part(a)? {
                     return Ok(out);
                 }
-                rowwise(a, |r| {
-                    if any_null(r) {
-                        return Ok(utf8(None));
-                    }
+                strict(a, |r| {
                     let (s, d) = (text(&r[0]).unwrap_or(""), text(&r[1]).unwrap_or(""));
                     let index = int(&r[2]).unwrap_or(0);
                     if index <= 0 {
@@ -170,10 +155,7 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[2]),
             |_| Ok(DataType::Int64),
             |a| {
-                rowwise(a, |r| {
-                    if any_null(r) {
-                        return Ok(bigint(None));
-                    }
+                strict(a, |r| {
                     let (x, y): (Vec<char>, Vec<char>) =
                         (text(&r[0]).unwrap_or("").chars().collect(), text(&r[1]).unwrap_or("").chars().collect());
                     Ok(bigint(Some(levenshtein(&x, &y) as i64)))
@@ -186,10 +168,7 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[2]),
             |_| Ok(DataType::Int64),
             |a| {
-                rowwise(a, |r| {
-                    if any_null(r) {
-                        return Ok(bigint(None));
-                    }
+                strict(a, |r| {
                     let (x, y): (Vec<char>, Vec<char>) =
                         (text(&r[0]).unwrap_or("").chars().collect(), text(&r[1]).unwrap_or("").chars().collect());
                     if x.len() != y.len() {
@@ -314,10 +293,7 @@ fn pad_udf(name: &str, left: bool) -> ScalarUDF {
         |t| Ok(if is_binary(&t[0]) { DataType::Binary } else { DataType::Utf8 }),
         move |a| {
             let binary_result = is_binary(a.result.data_type());
-            rowwise(a, |r| {
-                if any_null(r) {
-                    return Ok(if binary_result { binary(None) } else { utf8(None) });
-                }
+            strict(a, |r| {
                 let size = int(&r[1]).unwrap_or(0);
                 if !(0..=i64::from(i32::MAX)).contains(&size) {
                     return Err(invalid("Target length must be in the range [0..2147483647]"));
@@ -618,45 +594,40 @@ fn concat(a: &super::udf::Args<'_>) -> Result<ArrayRef> {
         }
         return Ok(Arc::new(out.finish()));
     }
-    rowwise(a, |r| {
-        if any_null(r) {
-            return ScalarValue::try_from(&target);
+    strict(a, |r| match &target {
+        DataType::List(item) => {
+            let mut parts: Vec<ArrayRef> = Vec::new();
+            for v in r {
+                match v {
+                    ScalarValue::List(l) => {
+                        parts.push(datafusion::arrow::compute::cast(&l.value(0), item.data_type())?)
+                    }
+                    other => parts.push(other.cast_to(item.data_type())?.to_array()?),
+                }
+            }
+            let refs: Vec<&dyn Array> = parts.iter().map(|p| p.as_ref()).collect();
+            let values = if refs.is_empty() {
+                datafusion::arrow::array::new_empty_array(item.data_type())
+            } else {
+                datafusion::arrow::compute::concat(&refs)?
+            };
+            Ok(ScalarValue::List(Arc::new(datafusion::arrow::array::ListArray::new(
+                item.clone(),
+                datafusion::arrow::buffer::OffsetBuffer::from_lengths([values.len()]),
+                values,
+                None,
+            ))))
         }
-        match &target {
-            DataType::List(item) => {
-                let mut parts: Vec<ArrayRef> = Vec::new();
-                for v in r {
-                    match v {
-                        ScalarValue::List(l) => {
-                            parts.push(datafusion::arrow::compute::cast(&l.value(0), item.data_type())?)
-                        }
-                        other => parts.push(other.cast_to(item.data_type())?.to_array()?),
-                    }
+        DataType::Binary => Ok(binary(Some(r.iter().flat_map(|v| bytes(v).unwrap_or(&[]).to_vec()).collect()))),
+        _ => {
+            let mut out = String::new();
+            for v in r {
+                match text(v) {
+                    Some(s) => out.push_str(s),
+                    None => out.push_str(&v.cast_to(&DataType::Utf8)?.to_string()),
                 }
-                let refs: Vec<&dyn Array> = parts.iter().map(|p| p.as_ref()).collect();
-                let values = if refs.is_empty() {
-                    datafusion::arrow::array::new_empty_array(item.data_type())
-                } else {
-                    datafusion::arrow::compute::concat(&refs)?
-                };
-                Ok(ScalarValue::List(Arc::new(datafusion::arrow::array::ListArray::new(
-                    item.clone(),
-                    datafusion::arrow::buffer::OffsetBuffer::from_lengths([values.len()]),
-                    values,
-                    None,
-                ))))
             }
-            DataType::Binary => Ok(binary(Some(r.iter().flat_map(|v| bytes(v).unwrap_or(&[]).to_vec()).collect()))),
-            _ => {
-                let mut out = String::new();
-                for v in r {
-                    match text(v) {
-                        Some(s) => out.push_str(s),
-                        None => out.push_str(&v.cast_to(&DataType::Utf8)?.to_string()),
-                    }
-                }
-                Ok(utf8(Some(out)))
-            }
+            Ok(utf8(Some(out)))
         }
     })
 }

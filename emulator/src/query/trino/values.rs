@@ -27,6 +27,12 @@ pub fn rowwise(args: &Args<'_>, f: impl Fn(&[ScalarValue]) -> Result<ScalarValue
     if array.data_type() == &target { Ok(array) } else { Ok(datafusion::arrow::compute::cast(&array, &target)?) }
 }
 
+/// [`rowwise`] for a function that is NULL when any argument is NULL (most Trino functions
+/// are): `f` sees only rows without NULLs.
+pub fn strict(args: &Args<'_>, f: impl Fn(&[ScalarValue]) -> Result<ScalarValue>) -> Result<ArrayRef> {
+    rowwise(args, |r| if any_null(r) { Ok(ScalarValue::Null) } else { f(r) })
+}
+
 /// The text of a string value (any string type); numbers and other values are not text.
 pub fn text(v: &ScalarValue) -> Option<&str> {
     match v {
