@@ -423,3 +423,12 @@ def md_notes(notes: Sequence[str]) -> list[str]:
     if not notes:
         return []
     return ["Notes:\n", *(f"- {n}" for n in notes), ""]
+
+
+def emit(lines: Sequence[str], out: str | None) -> None:
+    """Prints a Markdown report and, with --out, writes it to that file too."""
+    report = "\n".join(lines)
+    print(report)
+    if out:
+        with open(out, "w") as f:
+            f.write(report + "\n")

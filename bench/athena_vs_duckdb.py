@@ -277,11 +277,7 @@ def main() -> int:
     lines += c.md_table(["Trips", "Query", "Lakebox end to end", "Lakebox engine", "DuckDB", "Lakebox / DuckDB",
                          "Data scanned"], "llrrrrr", rows)
     lines += c.md_notes(notes)
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(report + "\n")
+    c.emit(lines, args.out)
     return 1 if any("wrong result" in r[1] for r in rows) else 0
 
 

@@ -33,7 +33,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import _common as c  # noqa: E402
-from athena_vs_duckdb import duck_text, fixtures, normalize, same  # noqa: E402
+from athena_vs_duckdb import Athena, duck_text, fixtures, normalize, same  # noqa: E402
 
 try:
     import boto3
@@ -46,29 +46,6 @@ COLUMNS = ("vendorid, tpep_pickup_datetime, tpep_dropoff_datetime, passenger_cou
            "store_and_fwd_flag, pulocationid, dolocationid, payment_type, fare_amount, extra, mta_tax, tip_amount, "
            "tolls_amount, improvement_surcharge, total_amount, congestion_surcharge, airport_fee")
 CHECK = "SELECT month, count(*), round(sum(total_amount), 2), max(tpep_pickup_datetime) FROM {} GROUP BY month ORDER BY month"
-
-
-class Athena:
-    def __init__(self, endpoint: str):
-        cfg = Config(region_name=c.REGION, retries={"mode": "standard", "total_max_attempts": 1})
-        self.client = boto3.client("athena", endpoint_url=endpoint, aws_access_key_id="test",
-                                   aws_secret_access_key="test", config=cfg)
-
-    def run(self, sql: str) -> tuple[float, dict, list[list[str | None]]]:
-        t0 = time.perf_counter()
-        qid = self.client.start_query_execution(
-            QueryString=sql, QueryExecutionContext={"Database": "bench"},
-            ResultConfiguration={"OutputLocation": "s3://results/"})["QueryExecutionId"]
-        while True:
-            e = self.client.get_query_execution(QueryExecutionId=qid)["QueryExecution"]
-            if e["Status"]["State"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
-                break
-            time.sleep(0.005)
-        elapsed = time.perf_counter() - t0
-        if e["Status"]["State"] != "SUCCEEDED":
-            raise RuntimeError(f"{e['Status']['State']}: {e['Status'].get('StateChangeReason')}")
-        rows = self.client.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"]
-        return elapsed, e["Statistics"], [[d.get("VarCharValue") for d in r["Data"]] for r in rows[1:]]
 
 
 def main() -> int:
@@ -106,7 +83,7 @@ def main() -> int:
         duck.execute(f"SET threads = {os.cpu_count()}")
         duck.execute(f"CREATE VIEW trips AS SELECT * FROM read_parquet('{local}/**/*.parquet', "
                      "hive_partitioning = true, hive_types_autocast = false)")
-        athena = Athena(srv.endpoint)
+        athena = Athena(srv.endpoint, "bench")
         run = [0]
 
         def lakebox_ctas(codec: str) -> tuple[float, str, dict]:
@@ -114,7 +91,7 @@ def main() -> int:
             name = f"ctas_{codec.lower()}_{run[0]}"
             sql = (f"CREATE TABLE {name} WITH (format = 'PARQUET', external_location = 's3://lake/ctas/{name}/', "
                    f"partitioned_by = ARRAY['month'], write_compression = '{codec}') AS SELECT {COLUMNS}, month FROM trips")
-            elapsed, stats, _ = athena.run(sql)
+            elapsed, _, stats = athena.run(sql)
             return elapsed, name, stats
 
         def duck_copy(codec: str) -> tuple[float, str]:
@@ -138,7 +115,7 @@ def main() -> int:
                 d_elapsed, target = duck_copy(codec)
                 duck_times.append(d_elapsed)
             # Read both outputs back and compare them month by month.
-            _, _, got = athena.run(CHECK.format(name))
+            _, got, _ = athena.run(CHECK.format(name))
             want = duck.execute(CHECK.format(
                 f"read_parquet('{target}/**/*.parquet', hive_partitioning = true, hive_types_autocast = false)"
             )).fetchall()
@@ -168,11 +145,7 @@ def main() -> int:
     lines += c.md_table(["Codec", "Lakebox CTAS", "DuckDB COPY", "Lakebox / DuckDB", "Lakebox output", "DuckDB output",
                          "Data scanned"], "lrrrrrr", out_rows)
     lines += c.md_notes(notes)
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(report + "\n")
+    c.emit(lines, args.out)
     return 1 if any("wrong result" in r[0] for r in out_rows) else 0
 
 

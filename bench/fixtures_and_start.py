@@ -117,11 +117,7 @@ def main() -> int:
         lines.append(f"- reference, moto_server spawn until it answers: median {statistics.median(moto_ms):.0f} ms "
                      f"(samples {', '.join(f'{m:.0f}' for m in moto_ms)} ms)")
     lines += c.md_notes(notes)
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(report + "\n")
+    c.emit(lines, args.out)
     return 0
 
 

@@ -293,6 +293,17 @@ impl Projection {
                     column_error(&qualified, &name, format!("Missing required property: 'projection.{name}.{p}'"))
                 })
             };
+            // `interval` of integer and date projections: a positive integer, 1 by default.
+            let interval = || match prop("interval") {
+                None => Ok(1),
+                Some(v) => v.trim().parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(|| {
+                    column_error(
+                        &qualified,
+                        &name,
+                        format!("Property: 'projection.{name}.interval' needs to be a positive integer"),
+                    )
+                }),
+            };
             let kind = match required("type")?.trim().to_ascii_lowercase().as_str() {
                 "enum" => Kind::Enum(required("values")?.split(',').map(str::to_string).collect()),
                 "integer" => {
@@ -305,16 +316,7 @@ impl Projection {
                             format!("Property: 'projection.{name}.range' needs to be list of 2 integers"),
                         ));
                     };
-                    let interval = match prop("interval") {
-                        None => 1,
-                        Some(v) => v.trim().parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(|| {
-                            column_error(
-                                &qualified,
-                                &name,
-                                format!("Property: 'projection.{name}.interval' needs to be a positive integer"),
-                            )
-                        })?,
-                    };
+                    let interval = interval()?;
                     let digits = match prop("digits") {
                         None => None,
                         Some(v) => Some(v.trim().parse::<usize>().ok().filter(|d| *d > 0).ok_or_else(|| {
@@ -370,16 +372,7 @@ impl Projection {
                             ));
                         }
                     };
-                    let interval = match prop("interval") {
-                        None => 1,
-                        Some(v) => v.trim().parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(|| {
-                            column_error(
-                                &qualified,
-                                &name,
-                                format!("Property: 'projection.{name}.interval' needs to be a positive integer"),
-                            )
-                        })?,
-                    };
+                    let interval = interval()?;
                     Kind::Date { start, end, format, interval, unit }
                 }
                 "injected" => {

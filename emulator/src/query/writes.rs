@@ -379,21 +379,7 @@ impl Engine {
             stored_as_sub_directories: Some(false),
             ..Default::default()
         };
-        let partitions: BTreeSet<Vec<Option<String>>> = files.iter().map(|f| f.partition.clone()).collect();
-        let partitions: Vec<PartitionInput> = partitions
-            .into_iter()
-            .filter(|p| !p.is_empty())
-            .map(|values| PartitionInput {
-                values: Some(
-                    values.iter().map(|v| v.clone().unwrap_or_else(|| super::write::NULL_PARTITION.into())).collect(),
-                ),
-                storage_descriptor: Some(StorageDescriptor {
-                    location: Some(format!("{location}{}/", super::write::partition_folder(&partition_by, &values))),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            })
-            .collect();
+        let partitions = partition_inputs(&files, &partition_by, &location);
         let input = TableInput {
             name: name.clone(),
             table_type: Some("EXTERNAL_TABLE".into()),
@@ -522,23 +508,7 @@ impl Engine {
         let files = staging.commit().await.map_err(|e| from_datafusion(&e, &request.sql))?;
         let rows = files.iter().map(|f| f.rows).sum();
         if !keys.is_empty() {
-            let partitions: BTreeSet<Vec<Option<String>>> = files.iter().map(|f| f.partition.clone()).collect();
-            let inputs: Vec<PartitionInput> = partitions
-                .into_iter()
-                .map(|values| PartitionInput {
-                    values: Some(
-                        values
-                            .iter()
-                            .map(|v| v.clone().unwrap_or_else(|| super::write::NULL_PARTITION.into()))
-                            .collect(),
-                    ),
-                    storage_descriptor: Some(StorageDescriptor {
-                        location: Some(format!("{location}{}/", super::write::partition_folder(&keys, &values))),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                })
-                .collect();
+            let inputs = partition_inputs(&files, &keys, &location);
             self.catalog
                 .add_missing_partitions(None, &db, &name, inputs)
                 .map_err(|e| Failure::trino("HIVE_METASTORE_ERROR", e))?;
@@ -614,4 +584,24 @@ impl Engine {
 fn rows_metadata() -> Vec<u8> {
     let column = super::types::column_info("rows", &DataType::Int64);
     serde_json::json!({ "ColumnInfo": [column] }).to_string().into_bytes()
+}
+
+/// The Glue partitions the written files fill, one per distinct partition value list, each at
+/// `<location>k1=v1/k2=v2/` (NULL values as Hive's default partition).
+fn partition_inputs(files: &[super::write::WrittenFile], keys: &[String], location: &str) -> Vec<PartitionInput> {
+    let partitions: BTreeSet<&Vec<Option<String>>> =
+        files.iter().map(|f| &f.partition).filter(|p| !p.is_empty()).collect();
+    partitions
+        .into_iter()
+        .map(|values| PartitionInput {
+            values: Some(
+                values.iter().map(|v| v.clone().unwrap_or_else(|| super::write::NULL_PARTITION.into())).collect(),
+            ),
+            storage_descriptor: Some(StorageDescriptor {
+                location: Some(format!("{location}{}/", super::write::partition_folder(keys, values))),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .collect()
 }

@@ -7,6 +7,7 @@ use super::{HiveStatement, QualifiedName};
 use crate::catalog::model::{DatabaseInput, PartitionInput, StorageDescriptor, Table, TableInput};
 use crate::catalog::{Catalog, CatalogError, PageRequest, TableUpdate};
 use crate::query::types::hive_to_arrow;
+use crate::query::write::escape_path;
 use crate::storage::Storage;
 use futures::TryStreamExt as _;
 use std::collections::{BTreeMap, BTreeSet};
@@ -490,21 +491,6 @@ pub fn partition_name(t: &Table, values: &[String]) -> String {
         .map(|(k, v)| format!("{}={}", k.name, escape_path(v)))
         .collect::<Vec<_>>()
         .join("/")
-}
-
-/// Hive's `FileUtils.escapePathName` for the characters that matter in S3 keys.
-fn escape_path(v: &str) -> String {
-    let mut out = String::new();
-    for ch in v.chars() {
-        if matches!(ch, '"' | '#' | '%' | '\'' | '*' | '/' | ':' | '=' | '?' | '\\' | '\u{7f}' | '{' | '[' | ']' | '^')
-            || (ch as u32) < 0x20
-        {
-            out.push_str(&format!("%{:02X}", ch as u32));
-        } else {
-            out.push(ch);
-        }
-    }
-    out
 }
 
 fn unescape_path(v: &str) -> String {
