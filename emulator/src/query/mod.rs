@@ -281,12 +281,8 @@ impl Engine {
     ) -> Result<Outcome, Failure> {
         let planning = Instant::now();
         let ctx = self.session(request, scanned.clone())?;
-        let statement = statement::parse_query(sql).map_err(|e| Failure::trino("SYNTAX_ERROR", e.message))?;
-        let statement = self.inline_views(statement, &request.database)?;
+        let frame = self.plan(&ctx, request, sql).await?;
         let df_error = |e: datafusion::error::DataFusionError| error::from_datafusion(&e, &request.sql);
-        let plan = ctx.state().statement_to_plan(statement).await.map_err(df_error)?;
-        let plan = trino::analyzed(&ctx, plan).map_err(df_error)?;
-        let frame = ctx.execute_logical_plan(plan).await.map_err(df_error)?;
         let planning_ms = planning.elapsed().as_millis() as u64;
         if explain {
             return self.write_explain(request, frame, planning_ms, scanned).await;

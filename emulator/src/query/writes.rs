@@ -189,6 +189,8 @@ impl Engine {
         }
     }
 
+    /// Plans a query (Trino rewrites, views inlined, analyzed so the frame's schema has the
+    /// types its rows will have): for SELECT results and for the writes alike.
     pub(super) async fn plan(&self, ctx: &SessionContext, request: &Request, sql: &str) -> Result<DataFrame, Failure> {
         let statement = super::statement::parse_query(sql).map_err(|e| Failure::trino("SYNTAX_ERROR", e.message))?;
         let statement = self.inline_views(statement, &request.database)?;

@@ -14,7 +14,8 @@ fn list_value(item: &Arc<Field>, values: ArrayRef) -> ScalarValue {
     ScalarValue::List(Arc::new(ListArray::new(item.clone(), OffsetBuffer::from_lengths([values.len()]), values, None)))
 }
 
-fn elements(v: &ScalarValue) -> Option<ArrayRef> {
+/// The elements of an array value (`None` for NULL).
+pub(super) fn elements(v: &ScalarValue) -> Option<ArrayRef> {
     match v {
         ScalarValue::List(l) if !l.is_null(0) => Some(l.value(0)),
         ScalarValue::LargeList(l) if !l.is_null(0) => Some(l.value(0)),

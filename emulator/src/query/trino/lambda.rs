@@ -183,26 +183,21 @@ fn element_type(t: &DataType) -> Result<DataType> {
 
 fn map_types(t: &DataType) -> Result<(DataType, DataType)> {
     match t {
-        DataType::Map(e, _) => match e.data_type() {
-            DataType::Struct(f) if f.len() == 2 => Ok((f[0].data_type().clone(), f[1].data_type().clone())),
-            _ => Err(invalid("malformed map")),
-        },
-        other => Err(invalid(format!("expected a map, got {other}"))),
+        DataType::Null => Err(invalid("expected a map, got Null")),
+        other => super::maps::map_types(other),
     }
-}
-
-fn list_type(item: DataType) -> DataType {
-    DataType::List(Arc::new(Field::new("item", item, true)))
 }
 
 /// The result type of a lambda function.
 fn result_type(spec: &Spec, data: &[FieldRef], captures: &[FieldRef]) -> Result<DataType> {
     let lambda = |i: usize| spec.lambdas.get(i).ok_or_else(|| invalid(format!("{} needs a lambda", spec.function)));
     Ok(match spec.function.as_str() {
-        "transform" => list_type(plan(lambda(0)?, &[element_type(data[0].data_type())?], captures)?.result.clone()),
+        "transform" => {
+            super::values::list_of(plan(lambda(0)?, &[element_type(data[0].data_type())?], captures)?.result.clone())
+        }
         "filter" | "array_sort" => data[0].data_type().clone(),
         "any_match" | "all_match" | "none_match" => DataType::Boolean,
-        "zip_with" => list_type(
+        "zip_with" => super::values::list_of(
             plan(lambda(0)?, &[element_type(data[0].data_type())?, element_type(data[1].data_type())?], captures)?
                 .result
                 .clone(),

@@ -66,7 +66,8 @@ fn item_type(t: &DataType) -> DataType {
     }
 }
 
-fn map_parts(t: &DataType) -> Result<(DataType, DataType)> {
+/// The key and value types of a map type (`NULL` has NULL ones).
+pub fn map_types(t: &DataType) -> Result<(DataType, DataType)> {
     match t {
         DataType::Map(entries, _) => match entries.data_type() {
             DataType::Struct(f) if f.len() == 2 => Ok((f[0].data_type().clone(), f[1].data_type().clone())),
@@ -168,7 +169,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                 other => Err(invalid(format!("map_from_entries takes an array of rows, got {other}"))),
             },
             |a| {
-                let (kt, vt) = map_parts(a.result.data_type())?;
+                let (kt, vt) = map_types(a.result.data_type())?;
                 rowwise(a, |r| {
                     if r[0].is_null() {
                         return Ok(ScalarValue::Null);
@@ -201,7 +202,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                 typed(f.iter().map(|f| f.data_type().clone()).find(|t| *t != DataType::Null).unwrap_or(DataType::Null))
             },
             |a| {
-                let (kt, vt) = map_parts(a.result.data_type())?;
+                let (kt, vt) = map_types(a.result.data_type())?;
                 strict(a, |r| {
                     let mut out = Vec::new();
                     for m in r {

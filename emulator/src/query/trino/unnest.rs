@@ -206,13 +206,6 @@ pub fn query(q: &mut Query, counter: &mut usize) {
     s.from = new_from;
 }
 
-fn list_items(v: &ScalarValue) -> Option<datafusion::arrow::array::ArrayRef> {
-    match v {
-        ScalarValue::List(l) if !l.is_null(0) => Some(l.value(0)),
-        _ => None,
-    }
-}
-
 pub fn functions() -> Vec<ScalarUDF> {
     vec![
         // The i-th list an UNNEST argument gives: a map's keys (0) or values (1), an array of
@@ -288,7 +281,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                         .iter()
                         .filter_map(|v| match v {
                             ScalarValue::Map(m) if !m.is_null(0) => Some(m.value(0).len()),
-                            other => list_items(other).map(|l| l.len()),
+                            other => super::collections::elements(other).map(|l| l.len()),
                         })
                         .collect();
                     if lengths.is_empty() {
@@ -308,7 +301,7 @@ pub fn functions() -> Vec<ScalarUDF> {
             |t| Ok(t[0].clone()),
             |a| {
                 let DataType::List(item) = a.result.data_type().clone() else { return Ok(a.get(0).clone()) };
-                rowwise(a, |r| match list_items(&r[0]) {
+                rowwise(a, |r| match super::collections::elements(&r[0]) {
                     Some(l) if !l.is_empty() => Ok(r[0].clone()),
                     _ => {
                         let null = ScalarValue::try_from(item.data_type())?;
