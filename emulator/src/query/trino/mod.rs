@@ -26,16 +26,22 @@ pub mod values;
 use datafusion::common::Result;
 use datafusion::prelude::SessionContext;
 
-/// DataFusion's analyzer rules with Trino's integer literals before type coercion and checked
-/// integer arithmetic after it.
-pub fn analyzer_rules() -> Vec<std::sync::Arc<dyn datafusion::optimizer::AnalyzerRule + Send + Sync>> {
-    let mut rules = datafusion::optimizer::Analyzer::new().rules;
-    rules.insert(0, std::sync::Arc::new(analyzer::IntegerLiterals));
-    rules.insert(1, std::sync::Arc::new(analyzer::StrictOperands));
-    rules.push(std::sync::Arc::new(analyzer::CheckedArithmetic::default()));
-    rules.push(std::sync::Arc::new(analyzer::TrinoCasts::default()));
-    rules.push(std::sync::Arc::new(analyzer::IeeeComparisons::default()));
-    rules
+type Rule = std::sync::Arc<dyn datafusion::optimizer::AnalyzerRule + Send + Sync>;
+
+/// DataFusion's analyzer rules with Trino's integer literals and operand checks before type
+/// coercion and checked arithmetic, Trino's casts and IEEE comparisons after it. Built once: every
+/// query's session shares them.
+pub fn analyzer_rules() -> Vec<Rule> {
+    static RULES: std::sync::LazyLock<Vec<Rule>> = std::sync::LazyLock::new(|| {
+        let mut rules = datafusion::optimizer::Analyzer::new().rules;
+        rules.insert(0, std::sync::Arc::new(analyzer::IntegerLiterals));
+        rules.insert(1, std::sync::Arc::new(analyzer::StrictOperands));
+        rules.push(std::sync::Arc::new(analyzer::CheckedArithmetic::default()));
+        rules.push(std::sync::Arc::new(analyzer::TrinoCasts::default()));
+        rules.push(std::sync::Arc::new(analyzer::IeeeComparisons::default()));
+        rules
+    });
+    RULES.clone()
 }
 
 /// The plan after the analyzer: its schema has the types the rows will have (a `DataFrame`
@@ -48,26 +54,41 @@ pub fn analyzed(
     state.analyzer().execute_and_check(plan, state.config_options(), |_, _| {})
 }
 
+/// The Trino functions, built once (their closures and caches are shared by every query).
+fn all_functions() -> &'static (Vec<datafusion::logical_expr::ScalarUDF>, Vec<datafusion::logical_expr::AggregateUDF>) {
+    static FUNCTIONS: std::sync::LazyLock<(
+        Vec<datafusion::logical_expr::ScalarUDF>,
+        Vec<datafusion::logical_expr::AggregateUDF>,
+    )> = std::sync::LazyLock::new(|| {
+        let scalars = [
+            strings::functions(),
+            regex::functions(),
+            binary::functions(),
+            math::functions(),
+            datetime::functions(),
+            json::functions(),
+            collections::functions(),
+            maps::functions(),
+            lambda::functions(),
+            unnest::functions(),
+            casts::functions(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (scalars, aggregates::functions())
+    });
+    &FUNCTIONS
+}
+
 /// Registers the Trino functions on a session (after DataFusion's own, which some replace).
 pub fn register(ctx: &SessionContext) -> Result<()> {
-    let all = [
-        strings::functions(),
-        regex::functions(),
-        binary::functions(),
-        math::functions(),
-        datetime::functions(),
-        json::functions(),
-        collections::functions(),
-        maps::functions(),
-        lambda::functions(),
-        unnest::functions(),
-        casts::functions(),
-    ];
-    for f in all.into_iter().flatten() {
-        ctx.register_udf(f);
+    let (scalars, aggregates) = all_functions();
+    for f in scalars {
+        ctx.register_udf(f.clone());
     }
-    for f in aggregates::functions() {
-        ctx.register_udaf(f);
+    for f in aggregates {
+        ctx.register_udaf(f.clone());
     }
     Ok(())
 }
