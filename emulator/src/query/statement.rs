@@ -363,7 +363,7 @@ fn rewrite_tokens(sql: &str, parameters: &[String]) -> Result<(String, usize), R
             Token::Word(mut w) if w.quote_style == Some('"') || w.quote_style == Some('`') => {
                 w.value = w.value.to_lowercase();
                 w.quote_style = Some('"');
-                out.push_str(&Token::Word(w).to_string());
+                out.push_str(&super::trino::tokens::render(&Token::Word(w)));
             }
             Token::Placeholder(p) if p == "?" => {
                 match parameters.get(used) {
@@ -372,7 +372,7 @@ fn rewrite_tokens(sql: &str, parameters: &[String]) -> Result<(String, usize), R
                 }
                 used += 1;
             }
-            other => out.push_str(&other.to_string()),
+            other => out.push_str(&super::trino::tokens::render(&other)),
         }
     }
     Ok((out, used))
@@ -494,6 +494,9 @@ mod tests {
         assert_eq!(sql_of(&c), "SELECT count(*) AS _col0, \"vendorid\" FROM \"sales\".trips");
         let c = classify("EXPLAIN SELECT 1", &[], &none).unwrap();
         assert_eq!(c.substatement_type, "EXPLAIN");
+        // Quotes inside literals and quoted names survive the token passes.
+        let c = classify(r#"SELECT 'it''s' AS "A""b""#, &[], &none).unwrap();
+        assert_eq!(sql_of(&c), r#"SELECT 'it''s' AS "a""b""#);
         // The explained query gets the Trino rewrites too.
         let c = classify("EXPLAIN SELECT if(a > 1, 'x', 'y') FROM t", &[], &none).unwrap();
         assert_eq!(sql_of(&c), "EXPLAIN SELECT CASE WHEN a > 1 THEN 'x' ELSE 'y' END AS _col0 FROM t");

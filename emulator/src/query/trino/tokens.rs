@@ -27,17 +27,14 @@ struct ValuesFrame {
 }
 
 /// A token as SQL text. `Token`'s `Display` does not escape quotes inside literals and quoted
-/// identifiers (`'a''b'` would come out as `'a'b'`), so those are written here.
-fn render(t: &Token) -> String {
+/// identifiers (`'a''b'` would come out as `'a'b'`), so those are written through the AST's
+/// `Display`, which does. Every token pass over a query writes its tokens with this.
+pub fn render(t: &Token) -> String {
+    use datafusion::sql::sqlparser::ast::{Ident, Value};
     match t {
-        Token::SingleQuotedString(s) => format!("'{}'", s.replace('\'', "''")),
+        Token::SingleQuotedString(s) => Value::SingleQuotedString(s.clone()).to_string(),
         Token::Word(w) if w.quote_style.is_some() => {
-            let open = w.quote_style.unwrap_or('"');
-            let close = match open {
-                '[' => ']',
-                other => other,
-            };
-            format!("{open}{}{close}", w.value.replace(close, &format!("{close}{close}")))
+            Ident::with_quote(w.quote_style.unwrap_or('"'), w.value.clone()).to_string()
         }
         other => other.to_string(),
     }
