@@ -186,10 +186,6 @@ impl Default for CheckedArithmetic {
     }
 }
 
-fn is_int(t: &DataType) -> bool {
-    t.is_integer()
-}
-
 fn checked(name: &str, op: Operator) -> ScalarUDF {
     use super::udf::{Udf, arity};
     Udf::new(
@@ -254,7 +250,7 @@ impl AnalyzerRule for CheckedArithmetic {
                     Operator::Multiply => &self.multiply,
                     _ => return Ok(Transformed::no(e)),
                 };
-                if !(is_int(&lt) && lt == rt) {
+                if !(lt.is_integer() && lt == rt) {
                     return Ok(Transformed::no(e));
                 }
                 let Expr::BinaryExpr(BinaryExpr { left, right, .. }) = e else { unreachable!("matched above") };

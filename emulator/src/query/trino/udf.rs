@@ -175,15 +175,6 @@ pub fn invalid_cast(message: impl std::fmt::Display) -> datafusion::error::DataF
     datafusion::error::DataFusionError::Execution(format!("INVALID_CAST_ARGUMENT: {message}"))
 }
 
-/// A planning error worded as Trino's `TYPE_MISMATCH` / `FUNCTION_NOT_FOUND` signature errors.
-pub fn mismatch(name: &str, types: &[DataType]) -> datafusion::error::DataFusionError {
-    let names: Vec<String> = types.iter().map(crate::query::types::athena_type_name).collect();
-    datafusion::error::DataFusionError::Plan(format!(
-        "TYPE_MISMATCH: line 1:1: Unexpected parameters ({}) for function {name}",
-        names.join(", ")
-    ))
-}
-
 /// The string values of an argument (any string type, or cast from another type).
 pub fn strings(a: &ArrayRef) -> Result<ArrayRef> {
     match a.data_type() {
@@ -192,39 +183,6 @@ pub fn strings(a: &ArrayRef) -> Result<ArrayRef> {
     }
 }
 
-/// The i64 values of an integer argument.
-pub fn ints(a: &ArrayRef) -> Result<ArrayRef> {
-    match a.data_type() {
-        DataType::Int64 => Ok(a.clone()),
-        _ => Ok(datafusion::arrow::compute::cast(a, &DataType::Int64)?),
-    }
-}
-
-/// The f64 values of a numeric argument.
-pub fn floats(a: &ArrayRef) -> Result<ArrayRef> {
-    match a.data_type() {
-        DataType::Float64 => Ok(a.clone()),
-        _ => Ok(datafusion::arrow::compute::cast(a, &DataType::Float64)?),
-    }
-}
-
-pub fn is_string(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null)
-}
-
-pub fn is_integer(t: &DataType) -> bool {
-    t.is_integer() || matches!(t, DataType::Null)
-}
-
-pub fn is_numeric(t: &DataType) -> bool {
-    t.is_numeric() || matches!(t, DataType::Null)
-}
-
 pub fn is_binary(t: &DataType) -> bool {
     matches!(t, DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_))
-}
-
-/// Whether every row of an argument is NULL (a NULL literal).
-pub fn all_null(a: &dyn Array) -> bool {
-    a.null_count() == a.len()
 }
