@@ -5,14 +5,18 @@
 
 use super::decode::{Decoder, decompress};
 use super::formats::{TableFormat, codec_of};
-use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::array::{ArrayRef, AsArray as _, RecordBatch, TimestampMillisecondArray};
+use datafusion::arrow::datatypes::{
+    DataType, Field, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType, TimestampNanosecondType,
+};
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode, TreeNodeRecursion};
 use datafusion::datasource::physical_plan::{FileOpenFuture, FileOpener, FileScanConfig, FileSource};
 use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::ColumnarValue;
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::expressions::{CastExpr, Column};
 use datafusion::physical_expr_adapter::{
     DefaultPhysicalExprAdapterFactory, PhysicalExprAdapter, PhysicalExprAdapterFactory,
 };
@@ -168,8 +172,8 @@ impl PhysicalExprAdapterFactory for CaseInsensitiveAdapterFactory {
             })
             .collect();
         let logical = Arc::new(Schema::new_with_metadata(fields, logical_file_schema.metadata().clone()));
-        let inner = DefaultPhysicalExprAdapterFactory.create(logical, physical_file_schema)?;
-        Ok(Arc::new(CaseInsensitiveAdapter { inner, renames }))
+        let inner = DefaultPhysicalExprAdapterFactory.create(logical, physical_file_schema.clone())?;
+        Ok(Arc::new(CaseInsensitiveAdapter { inner, renames, physical_file_schema }))
     }
 }
 
@@ -178,6 +182,7 @@ impl PhysicalExprAdapterFactory for CaseInsensitiveAdapterFactory {
 pub struct CaseInsensitiveAdapter {
     inner: Arc<dyn PhysicalExprAdapter>,
     renames: HashMap<String, String>,
+    physical_file_schema: SchemaRef,
 }
 
 impl PhysicalExprAdapter for CaseInsensitiveAdapter {
@@ -196,6 +201,141 @@ impl PhysicalExprAdapter for CaseInsensitiveAdapter {
             })
             .data()?
         };
-        self.inner.rewrite(renamed)
+        let adapted = self.inner.rewrite(renamed)?;
+        Ok(TimestampToMillis::replace(adapted, &self.physical_file_schema))
+    }
+}
+
+/// `CAST(ts AS timestamp(3))` of a file column stored in micro- or nanoseconds (Spark, pandas and
+/// the TLC files write microseconds; INT96 reads as nanoseconds), the cast the adapter puts on
+/// every such column read for a Glue `timestamp`. Arrow's cast divides by a divisor it only knows
+/// at run time (one hardware division per value: about a tenth of a full-scan aggregate's time);
+/// this one divides by a constant, with the same truncating result.
+///
+/// Only a projected column is replaced (a cast at the top of the rewritten expression): in a
+/// predicate the cast stays DataFusion's, which row-group pruning understands.
+#[derive(Debug, Eq)]
+pub struct TimestampToMillis {
+    input: Arc<dyn PhysicalExpr>,
+    unit: TimeUnit,
+    target: DataType,
+}
+
+// Written out for the `Arc<dyn PhysicalExpr>` (rust-lang/rust#78808, as DataFusion's CastExpr does).
+impl PartialEq for TimestampToMillis {
+    fn eq(&self, other: &Self) -> bool {
+        self.input.eq(&other.input) && self.unit == other.unit && self.target == other.target
+    }
+}
+
+impl std::hash::Hash for TimestampToMillis {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.input.hash(state);
+        self.unit.hash(state);
+        self.target.hash(state);
+    }
+}
+
+impl TimestampToMillis {
+    fn replace(expr: Arc<dyn PhysicalExpr>, file_schema: &Schema) -> Arc<dyn PhysicalExpr> {
+        let Some(cast) = expr.downcast_ref::<CastExpr>() else { return expr };
+        let (Ok(DataType::Timestamp(unit @ (TimeUnit::Microsecond | TimeUnit::Nanosecond), from_tz)), target) =
+            (cast.expr().data_type(file_schema), cast.cast_type())
+        else {
+            return expr;
+        };
+        match target {
+            DataType::Timestamp(TimeUnit::Millisecond, to_tz) if *to_tz == from_tz => {
+                Arc::new(TimestampToMillis { input: cast.expr().clone(), unit, target: target.clone() })
+            }
+            _ => expr,
+        }
+    }
+
+    fn convert(&self, array: &ArrayRef) -> Result<ArrayRef> {
+        let DataType::Timestamp(_, tz) = &self.target else { unreachable!("built for timestamps only") };
+        let millis: TimestampMillisecondArray = match self.unit {
+            TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().unary(|v| v / 1_000),
+            _ => array.as_primitive::<TimestampNanosecondType>().unary(|v| v / 1_000_000),
+        };
+        Ok(Arc::new(millis.with_timezone_opt(tz.clone())))
+    }
+}
+
+impl std::fmt::Display for TimestampToMillis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CAST({} AS {})", self.input, self.target)
+    }
+}
+
+impl PhysicalExpr for TimestampToMillis {
+    fn data_type(&self, _input_schema: &Schema) -> Result<DataType> {
+        Ok(self.target.clone())
+    }
+
+    fn nullable(&self, input_schema: &Schema) -> Result<bool> {
+        self.input.nullable(input_schema)
+    }
+
+    fn evaluate(&self, batch: &RecordBatch) -> Result<ColumnarValue> {
+        match self.input.evaluate(batch)? {
+            ColumnarValue::Array(array) => Ok(ColumnarValue::Array(self.convert(&array)?)),
+            scalar => scalar.cast_to(&self.target, None),
+        }
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn PhysicalExpr>> {
+        vec![&self.input]
+    }
+
+    fn with_new_children(self: Arc<Self>, children: Vec<Arc<dyn PhysicalExpr>>) -> Result<Arc<dyn PhysicalExpr>> {
+        let input =
+            children.into_iter().next().ok_or_else(|| DataFusionError::Internal("a cast has one input".into()))?;
+        Ok(Arc::new(TimestampToMillis { input, unit: self.unit, target: self.target.clone() }))
+    }
+
+    fn fmt_sql(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CAST(")?;
+        self.input.fmt_sql(f)?;
+        write!(f, " AS {:?})", self.target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{TimestampMicrosecondArray, TimestampNanosecondArray};
+    use datafusion::arrow::compute::cast;
+
+    fn check(file_type: DataType, values: ArrayRef, target: DataType) {
+        let schema = Schema::new(vec![Field::new("ts", file_type, true)]);
+        let column: Arc<dyn PhysicalExpr> = Arc::new(Column::new("ts", 0));
+        let expr = TimestampToMillis::replace(Arc::new(CastExpr::new(column, target.clone(), None)), &schema);
+        assert!(expr.downcast_ref::<TimestampToMillis>().is_some(), "{expr} was not replaced");
+        let batch = RecordBatch::try_new(Arc::new(schema), vec![values.clone()]).unwrap();
+        let ColumnarValue::Array(got) = expr.evaluate(&batch).unwrap() else { panic!("an array in, an array out") };
+        // Arrow's own cast is the reference.
+        assert_eq!(&got, &cast(&values, &target).unwrap());
+    }
+
+    #[test]
+    fn constant_division_gives_arrows_cast() {
+        // Before and after the epoch (truncation towards zero), sub-millisecond parts, a NULL.
+        let micros = [Some(1_706_745_601_999_999), Some(-1_001), Some(-999), None, Some(0), Some(i64::MIN)];
+        let us: ArrayRef = Arc::new(TimestampMicrosecondArray::from(micros.to_vec()));
+        check(us.data_type().clone(), us, DataType::Timestamp(TimeUnit::Millisecond, None));
+        let ns: ArrayRef = Arc::new(TimestampNanosecondArray::from(micros.to_vec()).with_timezone("UTC"));
+        check(ns.data_type().clone(), ns, DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())));
+    }
+
+    #[test]
+    fn other_casts_and_predicates_are_left_to_datafusion() {
+        let schema = Schema::new(vec![Field::new("ts", DataType::Timestamp(TimeUnit::Microsecond, None), true)]);
+        let column: Arc<dyn PhysicalExpr> = Arc::new(Column::new("ts", 0));
+        let to_date = Arc::new(CastExpr::new(column.clone(), DataType::Date32, None));
+        assert!(TimestampToMillis::replace(to_date, &schema).downcast_ref::<CastExpr>().is_some());
+        let zoned = DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
+        let to_zone = Arc::new(CastExpr::new(column, zoned, None));
+        assert!(TimestampToMillis::replace(to_zone, &schema).downcast_ref::<CastExpr>().is_some());
     }
 }
