@@ -52,6 +52,7 @@ pub struct LakeboxBuilder {
     s3_region: String,
     s3_credentials: Option<(String, String)>,
     file_roots: Vec<PathBuf>,
+    start_wait: std::time::Duration,
 }
 
 impl Default for LakeboxBuilder {
@@ -65,6 +66,7 @@ impl Default for LakeboxBuilder {
             s3_region: protocol::DEFAULT_REGION.into(),
             s3_credentials: None,
             file_roots: Vec::new(),
+            start_wait: athena::DEFAULT_START_WAIT,
         }
     }
 }
@@ -115,6 +117,13 @@ impl LakeboxBuilder {
         self
     }
 
+    /// How long `StartQueryExecution` waits for its query to finish before answering (default
+    /// [`athena::DEFAULT_START_WAIT`]; zero answers at once with the query QUEUED, as Athena does).
+    pub fn start_wait(mut self, wait: std::time::Duration) -> Self {
+        self.start_wait = wait;
+        self
+    }
+
     /// Opens the stores and returns the shared state, without serving. Without a data dir,
     /// state lives in a temporary directory removed when the state is dropped.
     pub fn open(&self) -> anyhow::Result<Arc<AppState>> {
@@ -146,7 +155,8 @@ impl LakeboxBuilder {
         let catalog = Arc::new(Catalog::new(store, self.account_id.clone()));
         let storage = Arc::new(storage::Storage::new(backend, self.file_roots.clone()));
         let athena = athena::Athena::open(&dir.join(ATHENA_FILE), catalog.clone(), storage.clone())
-            .map_err(|e| anyhow::anyhow!("opening the Athena store in {}: {e}", dir.display()))?;
+            .map_err(|e| anyhow::anyhow!("opening the Athena store in {}: {e}", dir.display()))?
+            .with_start_wait(self.start_wait);
         Ok(Arc::new(AppState {
             catalog,
             athena: Arc::new(athena),

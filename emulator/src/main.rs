@@ -39,6 +39,11 @@ enum Command {
         /// Directory under which file:// table locations are allowed (repeatable).
         #[arg(long = "file-root", env = "LAKEBOX_FILE_ROOTS", value_delimiter = ':')]
         file_roots: Vec<PathBuf>,
+        /// How long StartQueryExecution waits for the query to finish before answering, in
+        /// milliseconds (clients that poll every second then find short queries done; 0 answers
+        /// at once, as Athena does).
+        #[arg(long, env = "LAKEBOX_START_WAIT_MS", default_value_t = 1000)]
+        start_wait_ms: u64,
     },
 }
 
@@ -210,9 +215,13 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Fixtures(Fixtures::Taxi(args)) => load_taxi(args).await?,
         Command::Fixtures(Fixtures::Zones(args)) => load_zones(args).await?,
-        Command::Serve { host, port, data_dir, account_id, s3_endpoint, s3_region, file_roots } => {
-            let mut builder =
-                lakebox::LakeboxBuilder::default().host(host).port(port).data_dir(&data_dir).account_id(account_id);
+        Command::Serve { host, port, data_dir, account_id, s3_endpoint, s3_region, file_roots, start_wait_ms } => {
+            let mut builder = lakebox::LakeboxBuilder::default()
+                .host(host)
+                .port(port)
+                .data_dir(&data_dir)
+                .account_id(account_id)
+                .start_wait(std::time::Duration::from_millis(start_wait_ms));
             if let Some(endpoint) = &s3_endpoint {
                 builder = builder.s3_endpoint(endpoint, s3_region);
                 tracing::info!(endpoint, "external-storage mode: objects live on the external S3 endpoint");

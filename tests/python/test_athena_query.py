@@ -177,6 +177,22 @@ def pyathena_env(monkeypatch, endpoint: str) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
 
 
+def test_pyathena_default_poll_finds_a_short_query_done(taxi, lakebox_endpoint, monkeypatch):
+    """PyAthena sleeps its poll interval (one second by default) each time GetQueryExecution finds
+    the query still running. StartQueryExecution answers once a short query is done, so PyAthena
+    with its defaults polls once and never sleeps."""
+    pyathena_env(monkeypatch, lakebox_endpoint)
+    conn = connect(s3_staging_dir=taxi["results"], region_name="us-east-1", schema_name=taxi["db"])
+    polls = []
+    conn.client.meta.events.register("before-call.athena.GetQueryExecution", lambda **_: polls.append(1))
+    cur = conn.cursor()
+    cur.execute("SELECT payment_type, count(*) FROM trips WHERE month = '02' GROUP BY 1 ORDER BY 1")
+    want = duck(taxi, "SELECT payment_type, count(*) FROM trips WHERE month = '02' GROUP BY 1 ORDER BY 1")
+    assert cur.fetchall() == want
+    assert cur.state == "SUCCEEDED"
+    assert len(polls) == 1, f"{len(polls)} polls: the first found the query still running"
+
+
 REVENUE = ("SELECT payment_type, count(*) AS n, sum(total_amount) AS revenue, max(tpep_pickup_datetime) AS last_pickup "
            "FROM trips GROUP BY payment_type ORDER BY payment_type")
 DUCK_REVENUE = ("SELECT payment_type, count(*), sum(total_amount), max(tpep_pickup_datetime) FROM trips "

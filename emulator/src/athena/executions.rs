@@ -417,7 +417,9 @@ impl Athena {
         self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&request.id);
     }
 
-    /// `StartQueryExecution`: submits and starts the task.
+    /// `StartQueryExecution`: submits and starts the task, then answers when the query is done
+    /// or after `start_wait`, whichever comes first (the query goes on running in the background;
+    /// see [`super::DEFAULT_START_WAIT`] for why).
     pub async fn start_query_execution(self: Arc<Self>, input: StartInput) -> Result<Value> {
         let this = self.clone();
         let (execution, request) = tokio::task::spawn_blocking(move || this.submit(input))
@@ -425,9 +427,16 @@ impl Athena {
             .map_err(|e| AthenaError::Internal(e.to_string()))??;
         if let Some(request) = request {
             let id = request.id.clone();
-            let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-            let task = tokio::spawn(self.clone().run(request));
-            running.insert(id, task.abort_handle());
+            let task = {
+                let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+                let task = tokio::spawn(self.clone().run(request));
+                running.insert(id, task.abort_handle());
+                task
+            };
+            if !self.start_wait.is_zero() {
+                // Dropping the handle on timeout detaches the task; it is not cancelled.
+                let _ = tokio::time::timeout(self.start_wait, task).await;
+            }
         }
         Ok(json!({ "QueryExecutionId": execution.id }))
     }

@@ -33,7 +33,18 @@ pub struct Athena {
     running: Mutex<HashMap<String, tokio::task::AbortHandle>>,
     /// Faults tests asked for (`/_lakebox/faults`).
     pub faults: executions::Faults,
+    /// How long `StartQueryExecution` waits for its query before answering (see
+    /// [`DEFAULT_START_WAIT`]).
+    start_wait: std::time::Duration,
 }
+
+/// How long `StartQueryExecution` waits for the query to finish before it answers, by default.
+/// Athena answers at once with a QUEUED query and clients poll `GetQueryExecution`; PyAthena,
+/// awswrangler and dbt-athena sleep a whole second (their default poll interval) each time a poll
+/// finds the query still running. Lakebox queries mostly take milliseconds, so answering once
+/// the query is done (or after this bound, with the query still RUNNING) turns a one-second
+/// wait per query into the query's own time. `0` answers at once, as Athena does.
+pub const DEFAULT_START_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Athena {
     /// Athena over `catalog` and `storage`, with its own state in the SQLite file at `path`.
@@ -45,9 +56,16 @@ impl Athena {
             catalog,
             running: Mutex::default(),
             faults: executions::Faults::default(),
+            start_wait: DEFAULT_START_WAIT,
         };
         athena.fail_interrupted()?;
         Ok(athena)
+    }
+
+    /// Sets how long `StartQueryExecution` waits for its query ([`DEFAULT_START_WAIT`]).
+    pub fn with_start_wait(mut self, wait: std::time::Duration) -> Self {
+        self.start_wait = wait;
+        self
     }
 
     /// Deletes every workgroup, named query, prepared statement and execution (`primary`

@@ -67,6 +67,39 @@ async fn a_query_running_when_lakebox_stops_is_failed_on_restart() {
 }
 
 #[tokio::test]
+async fn start_query_execution_answers_once_a_short_query_is_done() {
+    let lakebox = Lakebox::start().await.unwrap();
+    lakebox.create_bucket(RESULTS_BUCKET).await.unwrap();
+    let athena = lakebox.athena();
+    let started = athena
+        .start_query_execution()
+        .query_string("SELECT 6 * 7")
+        .result_configuration(output())
+        .send()
+        .await
+        .unwrap();
+    let id = started.query_execution_id().unwrap();
+    assert_eq!(state_of(&lakebox, id).await.0, "SUCCEEDED", "the first poll finds a short query done");
+
+    // The wait is bounded: a query still running when it ends is answered, and goes on running.
+    let lakebox = Lakebox::start_with(|b| b.start_wait(Duration::from_millis(50))).await.unwrap();
+    lakebox.create_bucket(RESULTS_BUCKET).await.unwrap();
+    lakebox.delay_next_queries(1, Duration::from_secs(2)).await.unwrap();
+    let athena = lakebox.athena();
+    let started = athena
+        .start_query_execution()
+        .query_string("SELECT 6 * 7")
+        .result_configuration(output())
+        .send()
+        .await
+        .unwrap();
+    let id = started.query_execution_id().unwrap();
+    let (state, _) = state_of(&lakebox, id).await;
+    assert!(matches!(state.as_str(), "QUEUED" | "RUNNING"), "{state}");
+    assert_eq!(wait_end(&lakebox, id).await.0, "SUCCEEDED");
+}
+
+#[tokio::test]
 async fn stop_query_execution_cancels_a_running_query() {
     let lakebox = Lakebox::start().await.unwrap();
     lakebox.create_bucket(RESULTS_BUCKET).await.unwrap();
