@@ -4,6 +4,7 @@
 //! executes it and writes Athena's result files. Pure of HTTP: the Athena service drives it.
 
 pub mod decode;
+pub mod distinct;
 pub mod dml;
 pub mod eager;
 pub mod error;
@@ -264,6 +265,7 @@ impl Engine {
             .with_default_features()
             .with_analyzer_rules(trino::analyzer_rules())
             .with_optimizer_rule(Arc::new(eager::EagerAggregation))
+            .with_optimizer_rule(Arc::new(distinct::DistinctIntegers))
             .build();
         let ctx = SessionContext::new_with_state(state);
         let env = QueryEnv::new(self.catalog.clone(), self.storage.clone(), scanned);
