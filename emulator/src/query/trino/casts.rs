@@ -9,9 +9,12 @@ use super::udf::{Args, Udf, arity};
 use super::values::{rowwise, text, utf8};
 use datafusion::arrow::array::{Array, ArrayRef, StringArray};
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema};
 use datafusion::common::{Result, ScalarValue};
-use datafusion::logical_expr::ScalarUDF;
+use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
 use std::sync::Arc;
 
 fn target(scalars: &[Option<&ScalarValue>]) -> Result<TrinoType> {
@@ -42,7 +45,53 @@ pub fn functions() -> Vec<ScalarUDF> {
             },
         )
         .udf(),
+        ScalarUDF::new_from_impl(Typed { signature: Signature::any(2, Volatility::Immutable) }),
     ]
+}
+
+/// `__lakebox_typed(CAST(x AS t), 't')` is `CAST(x AS t)` under a name that says `t`.
+/// DataFusion names a cast by its operand alone, so `sum(x)` and `sum(CAST(x AS double))` in one
+/// query both name their aggregate `sum(x)` and the plan is refused ("duplicate unqualified field
+/// name"); Trino runs it. The AST pass (`rewrite::cast_names`) wraps the casts of such colliding
+/// calls; the optimizer's simplifier removes the wrapper, so it never runs.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Typed {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for Typed {
+    fn name(&self) -> &str {
+        "__lakebox_typed"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        Ok(arg_types.first().cloned().unwrap_or(DataType::Null))
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        match args.arg_fields.first() {
+            Some(f) => Ok(f.clone()),
+            None => datafusion::common::internal_err!("__lakebox_typed takes two arguments"),
+        }
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        match args.args.into_iter().next() {
+            Some(v) => Ok(v),
+            None => datafusion::common::internal_err!("__lakebox_typed takes two arguments"),
+        }
+    }
+
+    fn simplify(&self, args: Vec<Expr>, _info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        match args.into_iter().next() {
+            Some(e) => Ok(ExprSimplifyResult::Simplified(e)),
+            None => datafusion::common::internal_err!("__lakebox_typed takes two arguments"),
+        }
+    }
 }
 
 fn cast(a: &Args<'_>, ty: &TrinoType, safe: bool) -> Result<ArrayRef> {

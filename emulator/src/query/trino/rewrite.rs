@@ -23,11 +23,84 @@ use datafusion::sql::sqlparser::ast::{
 };
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
+use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 
 /// Rewrites a statement in place.
 pub fn statement(s: &mut ast::Statement) {
     let _ = s.visit(&mut Rewriter { unnests: 0 });
+    cast_names(s);
+}
+
+/// The text of a call with its casts replaced by their operands: how DataFusion names it.
+fn name_without_casts(f: &Function) -> String {
+    struct Strip;
+    impl VisitorMut for Strip {
+        type Break = ();
+        fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+            if let Expr::Cast { expr, .. } = e {
+                *e = (**expr).clone();
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut f = Expr::Function(f.clone());
+    let _ = f.visit(&mut Strip);
+    f.to_string()
+}
+
+/// Calls that differ only in casts (`sum(x)`, `sum(CAST(x AS double))`) get the same name from
+/// DataFusion, which then refuses the plan; the casts in such calls are wrapped in
+/// `__lakebox_typed(CAST(x AS t), 't')` (see `casts::Typed`), whose name says the type.
+/// Idempotent: once wrapped, the names differ.
+fn cast_names(s: &mut ast::Statement) {
+    let mut texts: HashMap<String, HashSet<String>> = HashMap::new();
+    let _ = ast::visit_expressions(s, |e| {
+        if let Expr::Function(f) = e {
+            texts.entry(name_without_casts(f)).or_default().insert(f.to_string());
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    let colliding: HashSet<String> = texts.into_iter().filter(|(_, t)| t.len() > 1).map(|(k, _)| k).collect();
+    if !colliding.is_empty() {
+        let _ = s.visit(&mut WrapCasts { colliding, stack: Vec::new() });
+    }
+}
+
+struct WrapCasts {
+    colliding: HashSet<String>,
+    /// For each call being visited: (its casts are to be wrapped, it is a `__lakebox_typed`).
+    stack: Vec<(bool, bool)>,
+}
+
+impl VisitorMut for WrapCasts {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        if let Expr::Function(f) = e {
+            let typed = name_of(f).as_deref() == Some("__lakebox_typed");
+            self.stack.push((self.colliding.contains(&name_without_casts(f)), typed));
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        match e {
+            Expr::Function(_) => {
+                self.stack.pop();
+            }
+            Expr::Cast { data_type, .. }
+                if self.stack.iter().any(|(wrap, _)| *wrap) && !self.stack.last().is_some_and(|(_, typed)| *typed) =>
+            {
+                let name = data_type.to_string().replace('\'', "''");
+                if let Some(wrapped) = parse_expr(&format!("__lakebox_typed({e}, '{name}')")) {
+                    *e = wrapped;
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
 }
 
 struct Rewriter {
@@ -530,5 +603,21 @@ mod tests {
             "SELECT __lakebox_subscript(__lakebox_subscript(a, 1), 'k'), CAST(r AS INT)"
         );
         assert_eq!(rewrite("SELECT position('c' IN s), substr(s, 2)"), "SELECT strpos(s, 'c'), __lakebox_substr(s, 2)");
+    }
+
+    #[test]
+    fn calls_that_differ_only_in_casts_get_names_that_differ() {
+        assert_eq!(
+            rewrite("SELECT sum(x), sum(CAST(x AS DOUBLE)), sum(TRY_CAST(x AS BIGINT)), max(CAST(y AS INT)) FROM t"),
+            "SELECT sum(x), sum(__lakebox_typed(CAST(x AS DOUBLE), 'DOUBLE')), \
+             sum(__lakebox_typed(TRY_CAST(x AS BIGINT), 'BIGINT')), max(CAST(y AS INT)) FROM t"
+        );
+        assert_eq!(
+            rewrite("SELECT count(DISTINCT CAST(CAST(q AS INT) AS TINYINT)), count(DISTINCT q) FROM t"),
+            "SELECT count(DISTINCT __lakebox_typed(CAST(__lakebox_typed(CAST(q AS INT), 'INT') AS TINYINT), 'TINYINT')), \
+             count(DISTINCT q) FROM t"
+        );
+        // Without a collision nothing changes.
+        assert_eq!(rewrite("SELECT sum(CAST(x AS DOUBLE)) FROM t"), "SELECT sum(CAST(x AS DOUBLE)) FROM t");
     }
 }
