@@ -39,11 +39,12 @@ pub struct Athena {
 }
 
 /// How long `StartQueryExecution` waits for the query to finish before it answers, by default.
-/// Athena answers at once with a QUEUED query and clients poll `GetQueryExecution`; PyAthena,
-/// awswrangler and dbt-athena sleep a whole second (their default poll interval) each time a poll
-/// finds the query still running. Lakebox queries mostly take milliseconds, so answering once
-/// the query is done (or after this bound, with the query still RUNNING) turns a one-second
-/// wait per query into the query's own time. `0` answers at once, as Athena does.
+/// Athena answers at once with a QUEUED query and clients poll `GetQueryExecution`; PyAthena (and
+/// dbt-athena, on PyAthena's cursor) polls at once and sleeps a whole second (its default poll
+/// interval) each time it finds the query still running. Lakebox queries mostly take
+/// milliseconds, so answering once the query is done (or after this bound, with the query still
+/// RUNNING) turns a one-second wait per query into the query's own time. `0` answers at once, as
+/// Athena does.
 pub const DEFAULT_START_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Athena {
