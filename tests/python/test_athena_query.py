@@ -186,8 +186,9 @@ def test_pyathena_default_poll_finds_a_short_query_done(taxi, lakebox_endpoint, 
     polls = []
     conn.client.meta.events.register("before-call.athena.GetQueryExecution", lambda **_: polls.append(1))
     cur = conn.cursor()
-    cur.execute("SELECT payment_type, count(*) FROM trips WHERE month = '02' GROUP BY 1 ORDER BY 1")
-    want = duck(taxi, "SELECT payment_type, count(*) FROM trips WHERE month = '02' GROUP BY 1 ORDER BY 1")
+    # A small query (a debug build on a loaded CI machine still ends it well within the 1 s bound).
+    cur.execute("SELECT count(*) FROM trips WHERE month = '02'")
+    want = duck(taxi, "SELECT count(*) FROM trips WHERE month = '02'")
     assert cur.fetchall() == want
     assert cur.state == "SUCCEEDED"
     assert len(polls) == 1, f"{len(polls)} polls: the first found the query still running"
