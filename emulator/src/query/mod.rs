@@ -11,6 +11,7 @@ pub mod error;
 pub mod formats;
 pub mod functions;
 pub mod hive;
+pub mod partition_groups;
 pub mod projection;
 pub mod provider;
 pub mod results;
@@ -266,6 +267,7 @@ impl Engine {
             .with_analyzer_rules(trino::analyzer_rules())
             .with_optimizer_rule(Arc::new(eager::EagerAggregation))
             .with_optimizer_rule(Arc::new(distinct::DistinctIntegers))
+            .with_optimizer_rule(Arc::new(partition_groups::PartitionGroups))
             .build();
         let ctx = SessionContext::new_with_state(state);
         let env = QueryEnv::new(self.catalog.clone(), self.storage.clone(), scanned);

@@ -195,6 +195,43 @@ impl GlueTable {
         Ok(Self { env, table, schema, file_schema, partition_fields, format, projection })
     }
 
+    /// The names of the partition keys, in order.
+    pub fn partition_key_names(&self) -> Vec<String> {
+        self.partition_fields.iter().map(|f| f.name().clone()).collect()
+    }
+
+    /// The distinct typed values of the partition keys at `keys` (indexes into the partition
+    /// keys) over the table's registered partitions, sorted; `None` when there are more than
+    /// `max`, when the table computes its partitions (projection), or on any error.
+    pub fn distinct_partition_values(&self, keys: &[usize], max: usize) -> Option<Vec<Vec<ScalarValue>>> {
+        if !matches!(self.projection, Ok(None)) || keys.is_empty() {
+            return None;
+        }
+        let db = self.table.database_name.clone().unwrap_or_default();
+        let mut raw: Option<std::collections::BTreeSet<Vec<String>>> = None;
+        let listed = self.env.catalog.select_partitions(None, &db, &self.table.name, |values| {
+            let distinct: std::collections::BTreeSet<Vec<String>> =
+                values.iter().map(|v| keys.iter().map(|k| v.get(*k).cloned().unwrap_or_default()).collect()).collect();
+            let n = values.len();
+            raw = Some(distinct);
+            Ok::<_, ()>(vec![false; n])
+        });
+        if !matches!(listed, Ok(Ok(_))) {
+            return None;
+        }
+        let raw = raw?;
+        if raw.len() > max {
+            return None;
+        }
+        let fields: Vec<FieldRef> = keys.iter().filter_map(|k| self.partition_fields.get(*k).cloned()).collect();
+        let mut typed: Vec<Vec<ScalarValue>> =
+            raw.iter().map(|v| typed_values(&fields, v)).collect::<Result<_>>().ok()?;
+        typed.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        // Zero-padded folders of integer keys (`03`, `3`) are one value.
+        typed.dedup();
+        Some(typed)
+    }
+
     fn is_partition_filter(&self, e: &Expr) -> bool {
         let names: HashSet<&str> = self.partition_fields.iter().map(|f| f.name().as_str()).collect();
         let columns = e.column_refs();

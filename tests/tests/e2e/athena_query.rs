@@ -316,3 +316,53 @@ async fn file_locations_under_a_file_root_read_the_committed_slices() {
     let reason = read.status().unwrap().state_change_reason().unwrap().to_string();
     assert!(reason.contains("outside the directories allowed for file:// locations"), "{reason}");
 }
+
+#[tokio::test]
+async fn group_by_a_partition_key_and_a_column_is_one_aggregation_per_partition_value() {
+    let lakebox = taxi(Format::Parquet, Layout::Hive, "trips").await;
+    let trips = trips();
+    // Expected: counts and fare sums per (month, pickup zone), computed from the generator.
+    let mut want: BTreeMap<(u32, i32), (u64, f64)> = BTreeMap::new();
+    for t in &trips {
+        let (_, m, _, _) = t.pickup_parts();
+        let e = want.entry((m, t.pu_location_id)).or_default();
+        e.0 += 1;
+        e.1 += t.fare_amount;
+    }
+    let sql = "SELECT month, pulocationid, count(*), sum(fare_amount) FROM trips GROUP BY month, pulocationid \
+               ORDER BY month, pulocationid";
+    let got = lakebox.query("taxi", sql).await.unwrap();
+    let rows = got.text_rows();
+    assert_eq!(rows.len(), want.len());
+    for (row, ((m, zone), (n, fare))) in rows.iter().zip(&want) {
+        assert_eq!(
+            (row[0].as_str(), row[1].as_str(), row[2].as_str()),
+            (format!("{m:02}").as_str(), zone.to_string().as_str(), n.to_string().as_str())
+        );
+        assert!(close(row[3].parse().unwrap(), *fare), "{row:?} vs {fare}");
+    }
+    // The plan has one aggregation per month (three registered partitions).
+    let plan = lakebox.query("taxi", &format!("EXPLAIN {sql}")).await.unwrap().text_rows().concat().join("\n");
+    assert_eq!(plan.matches("mode=FinalPartitioned, gby=[pulocationid@0 as pulocationid]").count(), 3, "{plan}");
+
+    // Filters on data and on partition keys still apply; a month whose rows are all filtered
+    // out has no group (not a row of zero counts).
+    let march_and_long = "SELECT year, month, pulocationid, count(*) FROM trips WHERE trip_distance > 20 \
+                          AND month <> '02' GROUP BY year, month, pulocationid ORDER BY 2, 3";
+    let got = lakebox.query("taxi", march_and_long).await.unwrap().text_rows();
+    let mut want: BTreeMap<(u32, i32), u64> = BTreeMap::new();
+    for t in trips.iter().filter(|t| t.trip_distance > 20.0) {
+        let (_, m, _, _) = t.pickup_parts();
+        if m != 2 {
+            *want.entry((m, t.pu_location_id)).or_default() += 1;
+        }
+    }
+    let want: Vec<Vec<String>> =
+        want.iter().map(|((m, z), n)| vec!["2024".into(), format!("{m:02}"), z.to_string(), n.to_string()]).collect();
+    assert_eq!(got, want);
+    let none = lakebox
+        .query("taxi", "SELECT month, pulocationid, count(*) FROM trips WHERE fare_amount > 1e9 GROUP BY 1, 2")
+        .await
+        .unwrap();
+    assert!(none.rows.is_empty(), "{:?}", none.rows);
+}
