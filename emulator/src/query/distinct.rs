@@ -74,8 +74,11 @@ impl OptimizerRule for DistinctIntegers {
         if !changed {
             return Ok(Transformed::no(plan));
         }
-        let new = Aggregate::try_new(agg.input.clone(), Vec::new(), aggr_expr)?;
-        Ok(Transformed::yes(LogicalPlan::Aggregate(new)))
+        // A plan this rule cannot rebuild stays as DataFusion planned it.
+        match Aggregate::try_new(agg.input.clone(), Vec::new(), aggr_expr) {
+            Ok(new) => Ok(Transformed::yes(LogicalPlan::Aggregate(new))),
+            Err(_) => Ok(Transformed::no(plan)),
+        }
     }
 }
 
