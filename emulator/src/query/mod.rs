@@ -243,6 +243,9 @@ impl Engine {
         options.sql_parser.default_null_ordering = "nulls_last".into();
         // `1.5` is decimal(2,1) as in Trino (`1.5E0` is the double).
         options.sql_parser.parse_float_as_decimal = true;
+        // `CAST(x AS varchar)` is `Utf8`, as table columns are (DataFusion's default `Utf8View`
+        // made every Trino string function copy its input back to `Utf8` first).
+        options.sql_parser.map_string_types_to_utf8view = false;
         // Athena's session zone: `current_timestamp` is a `timestamp(3) with time zone` in UTC.
         options.execution.time_zone = Some("UTC".into());
         // Row-level filter pushdown costs more than it saves for the report queries' broad

@@ -320,6 +320,7 @@ impl AnalyzerRule for StrictOperands {
 #[derive(Debug)]
 pub struct TrinoCasts {
     round: Arc<ScalarUDF>,
+    integer_text: Arc<ScalarUDF>,
     timestamp_text: Arc<ScalarUDF>,
     local_time: Arc<ScalarUDF>,
     json_text: Arc<ScalarUDF>,
@@ -379,8 +380,20 @@ impl Default for TrinoCasts {
             },
         )
         .udf();
+        // CAST(integer AS varchar), also the casts coercion puts on integers (`'a' || id`).
+        let integer_text = Udf::new(
+            "__lakebox_integer_text",
+            arity(&[1]),
+            |_| Ok(DataType::Utf8),
+            |a| match super::fast::integer_text(a)? {
+                Some(out) => Ok(out),
+                None => Ok(datafusion::arrow::compute::cast(a.get(0), &DataType::Utf8)?),
+            },
+        )
+        .udf();
         Self {
             round: datafusion::functions::math::round(),
+            integer_text: Arc::new(integer_text),
             timestamp_text: Arc::new(timestamp_text),
             local_time: Arc::new(local_time),
             json_text: Arc::new(json_text),
@@ -445,6 +458,12 @@ impl AnalyzerRule for TrinoCasts {
                 if is_text(&to) && inner.to_field(&schema).is_ok_and(|(_, f)| super::types::is_json(&f)) {
                     return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(
                         self.json_text.clone(),
+                        vec![(**inner).clone()],
+                    ))));
+                }
+                if matches!(to, DataType::Utf8) && from.is_integer() {
+                    return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(
+                        self.integer_text.clone(),
                         vec![(**inner).clone()],
                     ))));
                 }

@@ -1,6 +1,6 @@
 //! Vectorized bodies for the Trino functions reports call on every row (regular expressions,
 //! `length`, `substr`, `strpos`, `split_part`, `date_format`, `date_diff`,
-//! `json_extract_scalar`): the arguments are read as Arrow arrays once, constants (a pattern, a
+//! `json_extract_scalar`, `CAST(integer AS varchar)`): the arguments are read as Arrow arrays once, constants (a pattern, a
 //! format, a unit) are prepared once, and each row costs the function's own work, not a
 //! `ScalarValue` per argument. Each returns `None` when its arguments are not of the shape it
 //! handles, and the function falls back to its row-by-row body (docs/PERFORMANCE.md measures
@@ -83,7 +83,13 @@ pub fn regexp_extract(a: &Args<'_>) -> Result<Option<ArrayRef>> {
 
 pub fn length(a: &Args<'_>) -> Result<Option<ArrayRef>> {
     let Some(s) = text(a, 0)? else { return Ok(None) };
-    let out: Int64Array = strings(&s).iter().map(|v| v.map(|v| v.chars().count() as i64)).collect();
+    let s = strings(&s);
+    // ASCII text (checked a word at a time): a character is a byte, the offsets say the lengths.
+    if s.value_data().is_ascii() {
+        let lengths: Vec<i64> = s.value_offsets().windows(2).map(|w| i64::from(w[1] - w[0])).collect();
+        return Ok(Some(Arc::new(Int64Array::new(lengths.into(), s.nulls().cloned()))));
+    }
+    let out: Int64Array = s.iter().map(|v| v.map(|v| v.chars().count() as i64)).collect();
     Ok(Some(Arc::new(out)))
 }
 
@@ -242,4 +248,72 @@ pub fn timestamp_text(a: &Args<'_>) -> Result<Option<ArrayRef>> {
         }
     }
     Ok(Some(Arc::new(out.finish())))
+}
+
+/// `CAST(integer AS varchar)`: the decimal digits, as arrow's cast writes them, written with
+/// `itoa` straight into the result's buffer (arrow formats each value through a formatter).
+pub fn integer_text(a: &Args<'_>) -> Result<Option<ArrayRef>> {
+    use datafusion::arrow::datatypes::{
+        Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    };
+    fn digits<T>(array: &ArrayRef) -> ArrayRef
+    where
+        T: datafusion::arrow::datatypes::ArrowPrimitiveType,
+        T::Native: itoa::Integer,
+    {
+        let array = array.as_primitive::<T>();
+        let mut buffer = itoa::Buffer::new();
+        let mut out = StringBuilder::with_capacity(array.len(), array.len() * 4);
+        match array.nulls() {
+            None => array.values().iter().for_each(|v| out.append_value(buffer.format(*v))),
+            Some(_) => array.iter().for_each(|v| match v {
+                Some(v) => out.append_value(buffer.format(v)),
+                None => out.append_null(),
+            }),
+        }
+        Arc::new(out.finish())
+    }
+    let input = a.get(0);
+    Ok(Some(match input.data_type() {
+        DataType::Int8 => digits::<Int8Type>(input),
+        DataType::Int16 => digits::<Int16Type>(input),
+        DataType::Int32 => digits::<Int32Type>(input),
+        DataType::Int64 => digits::<Int64Type>(input),
+        DataType::UInt8 => digits::<UInt8Type>(input),
+        DataType::UInt16 => digits::<UInt16Type>(input),
+        DataType::UInt32 => digits::<UInt32Type>(input),
+        DataType::UInt64 => digits::<UInt64Type>(input),
+        _ => return Ok(None),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Int8Array, Int32Array, Int64Array as I64, UInt64Array};
+    use datafusion::arrow::compute::cast;
+    use datafusion::arrow::datatypes::Field;
+
+    #[test]
+    fn integer_text_is_arrows_cast() {
+        let arrays: Vec<ArrayRef> = vec![
+            Arc::new(Int8Array::from(vec![Some(i8::MIN), None, Some(0), Some(i8::MAX)])),
+            Arc::new(Int32Array::from(vec![Some(-1), Some(132), None, Some(i32::MIN)])),
+            Arc::new(I64::from(vec![i64::MIN, -10, 9, i64::MAX])),
+            Arc::new(UInt64Array::from(vec![u64::MAX, 0])),
+        ];
+        for array in arrays {
+            let fields = vec![Arc::new(Field::new("x", array.data_type().clone(), true))];
+            let result = Field::new("r", DataType::Utf8, true);
+            let args = Args {
+                arrays: vec![array.clone()],
+                fields: &fields,
+                rows: array.len(),
+                result: &result,
+                constants: vec![None],
+            };
+            let got = integer_text(&args).unwrap().unwrap();
+            assert_eq!(&got, &cast(&array, &DataType::Utf8).unwrap(), "{array:?}");
+        }
+    }
 }
