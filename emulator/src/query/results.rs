@@ -170,6 +170,10 @@ fn timestamp_text(array: &dyn Array, row: usize, unit: TimeUnit, tz: Option<&str
         TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(row) * 1_000,
         TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().value(row),
     };
+    let mut digits = [0u8; 23];
+    if tz.is_none() && super::trino::fast::timestamp_digits(raw.div_euclid(1_000_000), &mut digits) {
+        return String::from_utf8_lossy(&digits).into_owned();
+    }
     let secs = raw.div_euclid(1_000_000_000);
     let nanos = raw.rem_euclid(1_000_000_000) as u32;
     let Some(utc) = chrono::DateTime::from_timestamp(secs, nanos) else { return raw.to_string() };

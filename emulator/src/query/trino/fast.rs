@@ -254,7 +254,7 @@ pub fn timestamp_text(a: &Args<'_>) -> Result<Option<ArrayRef>> {
 
 /// `yyyy-MM-dd HH:mm:ss.SSS` of milliseconds since the epoch, for years 0 to 9999 (false
 /// otherwise), with integer arithmetic only: formatting through `write!` cost 65 ns a row.
-fn timestamp_digits(ms: i64, out: &mut [u8; 23]) -> bool {
+pub fn timestamp_digits(ms: i64, out: &mut [u8; 23]) -> bool {
     let (days, rem) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
     // Civil date from days since 1970-01-01 (H. Hinnant, "chrono-Compatible Low-Level Date
     // Algorithms", civil_from_days).
