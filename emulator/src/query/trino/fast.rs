@@ -171,7 +171,24 @@ pub fn date_format(a: &Args<'_>) -> Result<Option<ArrayRef>> {
     let ts = ts.as_primitive::<TimestampMillisecondType>();
     let mut out = StringBuilder::with_capacity(ts.len(), ts.len() * pattern.len());
     let mut buffer = String::new();
+    let pieces = digit_pieces(&items);
+    let mut digits = [0u8; 23];
+    let mut text = Vec::with_capacity(32);
     for v in ts.iter() {
+        // Years 0-9999 with only zero-padded numeric fields and literals: slices of the digits.
+        if let (Some(pieces), Some(ms)) = (&pieces, v)
+            && timestamp_digits(ms, &mut digits)
+        {
+            text.clear();
+            for piece in pieces {
+                match piece {
+                    Piece::Text(t) => text.extend_from_slice(t.as_bytes()),
+                    Piece::Digits(from, to) => text.extend_from_slice(&digits[*from..*to]),
+                }
+            }
+            out.append_value(std::str::from_utf8(&text).map_err(|_| invalid(format!("Invalid format: {p}")))?);
+            continue;
+        }
         match v.and_then(chrono::DateTime::from_timestamp_millis) {
             Some(t) => {
                 use std::fmt::Write as _;
@@ -184,6 +201,35 @@ pub fn date_format(a: &Args<'_>) -> Result<Option<ArrayRef>> {
         }
     }
     Ok(Some(Arc::new(out.finish())))
+}
+
+/// A part of a `date_format` result: literal text, or a range of [`timestamp_digits`]' text.
+enum Piece {
+    Text(String),
+    Digits(usize, usize),
+}
+
+/// The pieces of a format made only of literals and zero-padded year, month, day, hour, minute
+/// and second fields (`%Y-%m-%d %H`); `None` for any other field.
+fn digit_pieces(items: &[chrono::format::Item<'_>]) -> Option<Vec<Piece>> {
+    use chrono::format::{Item, Numeric, Pad};
+    items
+        .iter()
+        .map(|item| match item {
+            Item::Literal(t) | Item::Space(t) => Some(Piece::Text(t.to_string())),
+            Item::OwnedLiteral(t) | Item::OwnedSpace(t) => Some(Piece::Text(t.to_string())),
+            Item::Numeric(field, Pad::Zero) => Some(match field {
+                Numeric::Year => Piece::Digits(0, 4),
+                Numeric::Month => Piece::Digits(5, 7),
+                Numeric::Day => Piece::Digits(8, 10),
+                Numeric::Hour => Piece::Digits(11, 13),
+                Numeric::Minute => Piece::Digits(14, 16),
+                Numeric::Second => Piece::Digits(17, 19),
+                _ => return None,
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 /// `date_diff(constant unit, timestamp, timestamp)` for units of fixed length.
@@ -351,6 +397,50 @@ mod tests {
         // Outside years 0-9999 the caller formats with chrono.
         assert!(!timestamp_digits(253_402_300_800_000, &mut [0u8; 23]));
         assert!(!timestamp_digits(-62_167_219_200_001, &mut [0u8; 23]));
+    }
+
+    #[test]
+    fn date_format_digit_slices_are_chronos_text() {
+        use datafusion::arrow::array::{StringArray as S, TimestampMillisecondArray};
+        use datafusion::common::ScalarValue;
+        let day = 86_400_000i64;
+        let values: Vec<Option<i64>> = (-3_000i64..20_000)
+            .step_by(13)
+            .map(|d| Some(d * day + (d * 7_919_993).rem_euclid(day)))
+            .chain([None, Some(253_402_300_800_000)])
+            .collect();
+        let ts: ArrayRef = Arc::new(TimestampMillisecondArray::from(values.clone()));
+        for format in ["%Y-%m-%d %H", "%Y%m%d", "%H:%i:%s", "%d/%m/%Y at %H h", "%Y-%m-%d %T", "%b %e, %Y"] {
+            let pattern: ArrayRef = Arc::new(S::from(vec![format; values.len()]));
+            let fields = vec![
+                Arc::new(datafusion::arrow::datatypes::Field::new("t", ts.data_type().clone(), true)),
+                Arc::new(datafusion::arrow::datatypes::Field::new("f", DataType::Utf8, true)),
+            ];
+            let result = datafusion::arrow::datatypes::Field::new("r", DataType::Utf8, true);
+            let args = Args {
+                arrays: vec![ts.clone(), pattern],
+                fields: &fields,
+                rows: values.len(),
+                result: &result,
+                constants: vec![None, Some(ScalarValue::Utf8(Some(format.into())))],
+            };
+            let got = date_format(&args).unwrap().unwrap();
+            let got = got.as_string::<i32>();
+            let chrono_pattern = super::super::datetime::mysql_to_chrono(format, false).unwrap();
+            let items: Vec<chrono::format::Item<'_>> = chrono::format::StrftimeItems::new(&chrono_pattern).collect();
+            // All but the month names (%b) take the digit slices (%T is %H:%M:%S).
+            assert_eq!(digit_pieces(&items).is_some(), !format.contains("%b"), "{format}");
+            for (i, v) in values.iter().enumerate() {
+                let want = v
+                    .and_then(chrono::DateTime::from_timestamp_millis)
+                    .map(|t| t.naive_utc().format(&chrono_pattern).to_string());
+                assert_eq!(
+                    got.is_null(i).then_some(()).map_or(Some(got.value(i).to_string()), |_| None),
+                    want,
+                    "{format} {v:?}"
+                );
+            }
+        }
     }
 
     #[test]
