@@ -232,6 +232,22 @@ impl Catalog {
         })
     }
 
+    /// The values of every partition of a table (no partition bodies are read), for the query
+    /// planner.
+    pub fn partition_values(&self, catalog_id: Option<&str>, db: &str, tbl: &str) -> Result<Vec<Vec<String>>> {
+        let catalog = self.catalog_id(catalog_id)?;
+        let (db, tbl) = names(db, tbl)?;
+        self.tx(|tx| {
+            require_table(tx, &catalog, &db, &tbl)?;
+            let mut values = Vec::new();
+            tx.scan_partitions(&catalog, &db, &tbl, 0, usize::MAX, |row| {
+                values.push(row.values.to_vec());
+                Ok(false)
+            })?;
+            Ok(values)
+        })
+    }
+
     /// `BatchGetPartition`: the partitions that exist, in the order asked; missing ones are left out.
     pub fn batch_get_partition(
         &self,

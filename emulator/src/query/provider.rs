@@ -208,18 +208,9 @@ impl GlueTable {
             return None;
         }
         let db = self.table.database_name.clone().unwrap_or_default();
-        let mut raw: Option<std::collections::BTreeSet<Vec<String>>> = None;
-        let listed = self.env.catalog.select_partitions(None, &db, &self.table.name, |values| {
-            let distinct: std::collections::BTreeSet<Vec<String>> =
-                values.iter().map(|v| keys.iter().map(|k| v.get(*k).cloned().unwrap_or_default()).collect()).collect();
-            let n = values.len();
-            raw = Some(distinct);
-            Ok::<_, ()>(vec![false; n])
-        });
-        if !matches!(listed, Ok(Ok(_))) {
-            return None;
-        }
-        let raw = raw?;
+        let values = self.env.catalog.partition_values(None, &db, &self.table.name).ok()?;
+        let raw: std::collections::BTreeSet<Vec<String>> =
+            values.iter().map(|v| keys.iter().map(|k| v.get(*k).cloned().unwrap_or_default()).collect()).collect();
         if raw.len() > max {
             return None;
         }
