@@ -54,6 +54,14 @@ fn name_without_casts(f: &Function) -> String {
 /// `__lakebox_typed(CAST(x AS t), 't')` (see `casts::Typed`), whose name says the type.
 /// Idempotent: once wrapped, the names differ.
 fn cast_names(s: &mut ast::Statement) {
+    // Most statements have no cast: spare them a text per call.
+    let any_cast = ast::visit_expressions(s, |e| match e {
+        Expr::Cast { .. } => ControlFlow::Break(()),
+        _ => ControlFlow::Continue(()),
+    });
+    if any_cast.is_continue() {
+        return;
+    }
     let mut texts: HashMap<String, HashSet<String>> = HashMap::new();
     let _ = ast::visit_expressions(s, |e| {
         if let Expr::Function(f) = e {
