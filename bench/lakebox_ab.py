@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Lakebox against Lakebox: the report (or functions) queries of athena_vs_duckdb.py under two or
+more variants (a binary and DataFusion settings), to decide whether a change or a setting helps.
+
+Each variant gets a fresh Lakebox with the same taxi fixture (same seed, loaded untimed); the
+variants run one after the other, --rounds times in alternation, so drifts of the machine fall on
+all of them. A cell is the median of --repeats runs after a warm-up. The reference is the first
+variant, measured in the same run.
+
+    ~/.cache/lakebox/venv/bin/python bench/lakebox_ab.py --rows 10000000 \\
+        --variant 'default' \\
+        --variant 'batch 32k|datafusion.execution.batch_size=32768'
+    # two builds: --variant 'before|/path/to/old/lakebox|' --variant 'after|/path/to/new/lakebox|'
+
+A variant is `label`, `label|SETTINGS` or `label|BINARY|SETTINGS`, where SETTINGS is what
+LAKEBOX_DATAFUSION_CONFIG takes (`key=value;key=value`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+import _common as c  # noqa: E402
+import athena_vs_duckdb as avd  # noqa: E402
+
+
+def parse_variant(text: str, default_bin: str) -> tuple[str, str, str]:
+    parts = text.split("|")
+    if len(parts) == 1:
+        return parts[0], default_bin, ""
+    if len(parts) == 2:
+        return parts[0], default_bin, parts[1]
+    return parts[0], parts[1] or default_bin, parts[2]
+
+
+def run_variant(binary: str, settings: str, rows: int, repeats: int, queries) -> dict[str, float]:
+    srv = c.Server("lakebox", binary, c.LAKEBOX_HEALTH, tmp_prefix="lakebox-ab",
+                   extra_env={"LAKEBOX_DATAFUSION_CONFIG": settings})
+    srv.start()
+    try:
+        import boto3
+        from botocore.config import Config
+
+        s3 = boto3.client("s3", endpoint_url=srv.endpoint, aws_access_key_id="test", aws_secret_access_key="test",
+                          region_name=c.REGION, config=Config(s3={"addressing_style": "path"}))
+        s3.create_bucket(Bucket="lake")
+        s3.create_bucket(Bucket="results")
+        common = ["--rows", str(rows), "--seed", "42", "--months", "3", "--rows-per-file", "1000000"]
+        avd.fixtures(binary, srv.endpoint, "taxi", *common, "--to", "s3://lake/trips", "--register", "bench.trips")
+        avd.fixtures(binary, srv.endpoint, "zones", "--to", "s3://lake/zones", "--register", "bench.zones")
+        athena = avd.Athena(srv.endpoint, "bench")
+        out = {}
+        for name, sql, _ in queries:
+            athena.run(sql)
+            out[name] = statistics.median(athena.run(sql)[0] for _ in range(repeats)) * 1000
+        return out
+    finally:
+        srv.stop()
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--lakebox-bin", default=c.default_lakebox_bin())
+    p.add_argument("--variant", action="append", required=True, help="label[|BINARY]|SETTINGS (repeatable)")
+    p.add_argument("--rows", type=int, default=10_000_000)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--suite", choices=["reports", "functions"], default="reports")
+    p.add_argument("--out")
+    args = p.parse_args()
+    c.install_cleanup()
+    info = c.machine_info()
+    variants = [parse_variant(v, args.lakebox_bin) for v in args.variant]
+    queries = avd.FUNCTION_QUERIES if args.suite == "functions" else avd.QUERIES
+    results: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in variants}
+    for _ in range(args.rounds):
+        for label, binary, settings in variants:
+            results[label].append(run_variant(binary, settings, args.rows, args.repeats, queries))
+    labels = [label for label, _, _ in variants]
+    header = ["Query"] + [f"{label} (round {r + 1})" for label in labels for r in range(args.rounds)]
+    rows = []
+    for name, _, _ in [*queries, ("suite", None, None)]:
+        cells = []
+        for label in labels:
+            for run in results[label]:
+                value = sum(run.values()) if name == "suite" else run[name]
+                cells.append(f"{value:,.1f} ms")
+        rows.append([name, *cells])
+    lines = c.md_header(f"Lakebox variants — {args.suite} queries, {args.rows:,} trips",
+                        " ".join([sys.executable, *sys.argv]), info,
+                        [("lakebox", "see variants", binary) for _, binary, _ in variants[:1]],
+                        f"boto3; medians of {args.repeats} runs after a warm-up, {args.rounds} alternating rounds",
+                        [f"variant `{label}`: `{binary}` with `LAKEBOX_DATAFUSION_CONFIG={settings!r}`"
+                         for label, binary, settings in variants])
+    lines += c.md_table(header, "l" + "r" * (len(header) - 1), rows)
+    c.emit(lines, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
