@@ -140,6 +140,12 @@ impl SchemaProvider for GlueSchema {
     }
 }
 
+/// Typed values of some partition keys, one tuple per distinct combination.
+pub type PartitionTuples = Vec<Vec<ScalarValue>>;
+
+/// Answers of [`GlueTable::distinct_partition_values`] by (keys, max).
+type DistinctMemo = HashMap<(Vec<usize>, usize), Option<PartitionTuples>>;
+
 /// A Glue table as a DataFusion table: data columns in table order, then the partition keys.
 #[derive(Debug)]
 pub struct GlueTable {
@@ -151,6 +157,8 @@ pub struct GlueTable {
     format: std::result::Result<TableFormat, String>,
     /// `Some` when `projection.enabled` is true; an error is reported when the table is scanned.
     projection: std::result::Result<Option<super::projection::Projection>, String>,
+    /// [`Self::distinct_partition_values`] by keys: the optimizer asks again on every pass.
+    distinct_values: Mutex<DistinctMemo>,
 }
 
 fn plan_error(message: impl Into<String>) -> DataFusionError {
@@ -192,7 +200,16 @@ impl GlueTable {
         let schema = Arc::new(Schema::new([data, keys].concat()));
         let format = table_format(&table, &sd);
         let projection = super::projection::Projection::of(&table, &partition_fields);
-        Ok(Self { env, table, schema, file_schema, partition_fields, format, projection })
+        Ok(Self {
+            env,
+            table,
+            schema,
+            file_schema,
+            partition_fields,
+            format,
+            projection,
+            distinct_values: Mutex::default(),
+        })
     }
 
     /// The names of the partition keys, in order.
@@ -203,7 +220,12 @@ impl GlueTable {
     /// The distinct typed values of the partition keys at `keys` (indexes into the partition
     /// keys) over the table's registered partitions, sorted; `None` when there are more than
     /// `max`, when the table computes its partitions (projection), or on any error.
-    pub fn distinct_partition_values(&self, keys: &[usize], max: usize) -> Option<Vec<Vec<ScalarValue>>> {
+    pub fn distinct_partition_values(&self, keys: &[usize], max: usize) -> Option<PartitionTuples> {
+        let mut memo = self.distinct_values.lock().unwrap_or_else(|p| p.into_inner());
+        memo.entry((keys.to_vec(), max)).or_insert_with(|| self.read_distinct_partition_values(keys, max)).clone()
+    }
+
+    fn read_distinct_partition_values(&self, keys: &[usize], max: usize) -> Option<PartitionTuples> {
         if !matches!(self.projection, Ok(None)) || keys.is_empty() {
             return None;
         }
@@ -215,8 +237,7 @@ impl GlueTable {
             return None;
         }
         let fields: Vec<FieldRef> = keys.iter().filter_map(|k| self.partition_fields.get(*k).cloned()).collect();
-        let mut typed: Vec<Vec<ScalarValue>> =
-            raw.iter().map(|v| typed_values(&fields, v)).collect::<Result<_>>().ok()?;
+        let mut typed: PartitionTuples = raw.iter().map(|v| typed_values(&fields, v)).collect::<Result<_>>().ok()?;
         typed.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
         // Zero-padded folders of integer keys (`03`, `3`) are one value.
         typed.dedup();
