@@ -53,6 +53,7 @@ pub struct LakeboxBuilder {
     s3_credentials: Option<(String, String)>,
     file_roots: Vec<PathBuf>,
     start_wait: std::time::Duration,
+    map_files: bool,
 }
 
 impl Default for LakeboxBuilder {
@@ -67,6 +68,7 @@ impl Default for LakeboxBuilder {
             s3_credentials: None,
             file_roots: Vec::new(),
             start_wait: athena::DEFAULT_START_WAIT,
+            map_files: true,
         }
     }
 }
@@ -124,6 +126,14 @@ impl LakeboxBuilder {
         self
     }
 
+    /// Whether queries read the embedded store's files through memory maps (default `true`).
+    /// Mapping is safe while no other process rewrites those files in place (Lakebox itself
+    /// replaces them by rename); turn it off when something writes into `<data-dir>/s3/` directly.
+    pub fn map_files(mut self, map: bool) -> Self {
+        self.map_files = map;
+        self
+    }
+
     /// Opens the stores and returns the shared state, without serving. Without a data dir,
     /// state lives in a temporary directory removed when the state is dropped.
     pub fn open(&self) -> anyhow::Result<Arc<AppState>> {
@@ -153,7 +163,8 @@ impl LakeboxBuilder {
             }
         };
         let catalog = Arc::new(Catalog::new(store, self.account_id.clone()));
-        let storage = Arc::new(storage::Storage::new(backend, self.file_roots.clone()));
+        let storage =
+            Arc::new(storage::Storage::new(backend, self.file_roots.clone()).with_mapped_files(self.map_files));
         let athena = athena::Athena::open(&dir.join(ATHENA_FILE), catalog.clone(), storage.clone())
             .map_err(|e| anyhow::anyhow!("opening the Athena store in {}: {e}", dir.display()))?
             .with_start_wait(self.start_wait);

@@ -44,6 +44,10 @@ enum Command {
         /// at once, as Athena does).
         #[arg(long, env = "LAKEBOX_START_WAIT_MS", default_value_t = 1000)]
         start_wait_ms: u64,
+        /// Read the data dir's files with ordinary reads instead of memory maps (use it when
+        /// another process rewrites files under <data-dir>/s3/ in place while queries run).
+        #[arg(long, env = "LAKEBOX_NO_MMAP", value_parser = clap::builder::FalseyValueParser::new())]
+        no_mmap: bool,
     },
 }
 
@@ -215,13 +219,24 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Fixtures(Fixtures::Taxi(args)) => load_taxi(args).await?,
         Command::Fixtures(Fixtures::Zones(args)) => load_zones(args).await?,
-        Command::Serve { host, port, data_dir, account_id, s3_endpoint, s3_region, file_roots, start_wait_ms } => {
+        Command::Serve {
+            host,
+            port,
+            data_dir,
+            account_id,
+            s3_endpoint,
+            s3_region,
+            file_roots,
+            start_wait_ms,
+            no_mmap,
+        } => {
             let mut builder = lakebox::LakeboxBuilder::default()
                 .host(host)
                 .port(port)
                 .data_dir(&data_dir)
                 .account_id(account_id)
-                .start_wait(std::time::Duration::from_millis(start_wait_ms));
+                .start_wait(std::time::Duration::from_millis(start_wait_ms))
+                .map_files(!no_mmap);
             if let Some(endpoint) = &s3_endpoint {
                 builder = builder.s3_endpoint(endpoint, s3_region);
                 tracing::info!(endpoint, "external-storage mode: objects live on the external S3 endpoint");

@@ -14,6 +14,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+mod local_reads;
+pub use local_reads::LocalReads;
+
 /// Where buckets live.
 #[derive(Debug, Clone)]
 pub enum Backend {
@@ -52,13 +55,21 @@ pub struct Storage {
     backend: Backend,
     file_roots: Vec<PathBuf>,
     stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
+    map_files: bool,
 }
 
 impl Storage {
     /// A storage layer over `backend`, allowing `file://` under `file_roots`.
     pub fn new(backend: Backend, file_roots: Vec<PathBuf>) -> Self {
         let file_roots = file_roots.into_iter().map(|r| r.canonicalize().unwrap_or(r)).collect();
-        Self { backend, file_roots, stores: Mutex::default() }
+        Self { backend, file_roots, stores: Mutex::default(), map_files: true }
+    }
+
+    /// Whether the query engine reads the embedded store's files through memory maps (the
+    /// default; see [`LocalReads`]). `file://` roots are never mapped.
+    pub fn with_mapped_files(mut self, map: bool) -> Self {
+        self.map_files = map;
+        self
     }
 
     /// Where buckets live.
@@ -93,7 +104,7 @@ impl Storage {
             .find(|(_, root)| requested.starts_with(root))
             .ok_or_else(|| StorageError::FileNotAllowed(url.to_string()))?;
         let rel = requested.strip_prefix(root).unwrap_or(requested).to_string_lossy().to_string();
-        let store: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(root)?);
+        let store: Arc<dyn ObjectStore> = Arc::new(LocalReads::copied(LocalFileSystem::new_with_prefix(root)?));
         let path = object_store::path::Path::parse(rel).map_err(|_| StorageError::InvalidLocation(url.to_string()))?;
         Ok(Location { store, path, store_url: format!("lakebox-file://root{index}") })
     }
@@ -110,7 +121,14 @@ impl Storage {
                 if bucket.starts_with('.') || bucket.contains('/') || !dir.is_dir() {
                     return Err(StorageError::NoSuchBucket(bucket.to_string()));
                 }
-                Arc::new(LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true))
+                {
+                    let local = LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
+                    if self.map_files {
+                        Arc::new(LocalReads::mapped(local))
+                    } else {
+                        Arc::new(LocalReads::copied(local))
+                    }
+                }
             }
             Backend::External { endpoint, region, credentials } => {
                 let mut builder = AmazonS3Builder::from_env()
