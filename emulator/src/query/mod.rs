@@ -4,6 +4,7 @@
 //! executes it and writes Athena's result files. Pure of HTTP: the Athena service drives it.
 
 pub mod decode;
+pub mod dense;
 pub mod distinct;
 pub mod dml;
 pub mod eager;
@@ -271,6 +272,7 @@ impl Engine {
             .with_optimizer_rule(Arc::new(eager::EagerAggregation))
             .with_optimizer_rule(Arc::new(distinct::DistinctIntegers))
             .with_optimizer_rule(Arc::new(partition_groups::PartitionGroups))
+            .with_physical_optimizer_rule(Arc::new(dense::DenseGroups))
             .build();
         let ctx = SessionContext::new_with_state(state);
         let env = QueryEnv::new(self.catalog.clone(), self.storage.clone(), scanned);
