@@ -12,8 +12,9 @@ variant, measured in the same run.
         --variant 'batch 32k|datafusion.execution.batch_size=32768'
     # two builds: --variant 'before|/path/to/old/lakebox|' --variant 'after|/path/to/new/lakebox|'
 
-A variant is `label`, `label|SETTINGS` or `label|BINARY|SETTINGS`, where SETTINGS is what
-LAKEBOX_DATAFUSION_CONFIG takes (`key=value;key=value`).
+A variant is `label`, `label|SETTINGS`, `label|BINARY|SETTINGS` or `label|BINARY|SETTINGS|ENV`,
+where SETTINGS is what LAKEBOX_DATAFUSION_CONFIG takes (`key=value;key=value`) and ENV more
+environment for the server (`NAME=value;NAME=value`, e.g. `LAKEBOX_NO_MMAP=1`).
 """
 
 from __future__ import annotations
@@ -28,18 +29,20 @@ import _common as c  # noqa: E402
 import athena_vs_duckdb as avd  # noqa: E402
 
 
-def parse_variant(text: str, default_bin: str) -> tuple[str, str, str]:
+def parse_variant(text: str, default_bin: str) -> tuple[str, str, str, dict[str, str]]:
     parts = text.split("|")
     if len(parts) == 1:
-        return parts[0], default_bin, ""
+        return parts[0], default_bin, "", {}
     if len(parts) == 2:
-        return parts[0], default_bin, parts[1]
-    return parts[0], parts[1] or default_bin, parts[2]
+        return parts[0], default_bin, parts[1], {}
+    env = dict(item.split("=", 1) for item in parts[3].split(";") if item) if len(parts) > 3 else {}
+    return parts[0], parts[1] or default_bin, parts[2], env
 
 
-def run_variant(binary: str, settings: str, rows: int, repeats: int, queries) -> dict[str, float]:
+def run_variant(binary: str, settings: str, env: dict[str, str], rows: int, repeats: int,
+                queries) -> dict[str, float]:
     srv = c.Server("lakebox", binary, c.LAKEBOX_HEALTH, tmp_prefix="lakebox-ab",
-                   extra_env={"LAKEBOX_DATAFUSION_CONFIG": settings})
+                   extra_env={"LAKEBOX_DATAFUSION_CONFIG": settings, **env})
     srv.start()
     try:
         import boto3
@@ -65,7 +68,7 @@ def run_variant(binary: str, settings: str, rows: int, repeats: int, queries) ->
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--lakebox-bin", default=c.default_lakebox_bin())
-    p.add_argument("--variant", action="append", required=True, help="label[|BINARY]|SETTINGS (repeatable)")
+    p.add_argument("--variant", action="append", required=True, help="label[|BINARY]|SETTINGS[|ENV] (repeatable)")
     p.add_argument("--rows", type=int, default=10_000_000)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--rounds", type=int, default=2)
@@ -76,11 +79,11 @@ def main() -> int:
     info = c.machine_info()
     variants = [parse_variant(v, args.lakebox_bin) for v in args.variant]
     queries = avd.FUNCTION_QUERIES if args.suite == "functions" else avd.QUERIES
-    results: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in variants}
+    results: dict[str, list[dict[str, float]]] = {label: [] for label, _, _, _ in variants}
     for _ in range(args.rounds):
-        for label, binary, settings in variants:
-            results[label].append(run_variant(binary, settings, args.rows, args.repeats, queries))
-    labels = [label for label, _, _ in variants]
+        for label, binary, settings, env in variants:
+            results[label].append(run_variant(binary, settings, env, args.rows, args.repeats, queries))
+    labels = [label for label, _, _, _ in variants]
     header = ["Query"] + [f"{label} (round {r + 1})" for label in labels for r in range(args.rounds)]
     rows = []
     for name, _, _ in [*queries, ("suite", None, None)]:
@@ -92,10 +95,11 @@ def main() -> int:
         rows.append([name, *cells])
     lines = c.md_header(f"Lakebox variants — {args.suite} queries, {args.rows:,} trips",
                         " ".join([sys.executable, *sys.argv]), info,
-                        [("lakebox", "see variants", binary) for _, binary, _ in variants[:1]],
+                        [("lakebox", "see variants", binary) for _, binary, _, _ in variants[:1]],
                         f"boto3; medians of {args.repeats} runs after a warm-up, {args.rounds} alternating rounds",
                         [f"variant `{label}`: `{binary}` with `LAKEBOX_DATAFUSION_CONFIG={settings!r}`"
-                         for label, binary, settings in variants])
+                         + "".join(f" `{k}={v}`" for k, v in env.items())
+                         for label, binary, settings, env in variants])
     lines += c.md_table(header, "l" + "r" * (len(header) - 1), rows)
     c.emit(lines, args.out)
     return 0
