@@ -149,10 +149,10 @@ fn not_found(id: &str) -> AthenaError {
 }
 
 fn put(tx: &rusqlite::Transaction<'_>, e: &Execution) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT OR REPLACE INTO executions (id, workgroup, token, submitted, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![e.id, e.workgroup, e.token, e.submitted, serde_json::to_string(e)?],
-    )?;
+    )?
+    .execute(params![e.id, e.workgroup, e.token, e.submitted, serde_json::to_string(e)?])?;
     Ok(())
 }
 

@@ -63,7 +63,8 @@ pub fn body<T: DeserializeOwned>(
     sql: &str,
     p: impl rusqlite::Params,
 ) -> Result<Option<T>> {
-    let text: Option<String> = tx.query_row(sql, p, |r| r.get(0)).optional()?;
+    // Cached statements: the per-query reads and writes skip SQLite's parser.
+    let text: Option<String> = tx.prepare_cached(sql)?.query_row(p, |r| r.get(0)).optional()?;
     Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
 }
 
@@ -73,7 +74,7 @@ pub fn bodies<T: DeserializeOwned>(
     sql: &str,
     p: impl rusqlite::Params,
 ) -> Result<Vec<T>> {
-    let mut stmt = tx.prepare(sql)?;
+    let mut stmt = tx.prepare_cached(sql)?;
     let rows = stmt.query_map(p, |r| r.get::<_, String>(0))?;
     let mut out = Vec::new();
     for row in rows {
