@@ -399,7 +399,9 @@ impl Athena {
     pub async fn run(self: Arc<Self>, request: Request) {
         let id = request.id.clone();
         let this = self.clone();
+        let begun = std::time::Instant::now();
         let running = tokio::task::spawn_blocking(move || this.mark_running(&id)).await;
+        let marked = begun.elapsed();
         if !matches!(running, Ok(Ok(true))) {
             return;
         }
@@ -410,7 +412,15 @@ impl Athena {
         };
         let this = self.clone();
         let id = request.id.clone();
+        let ran = begun.elapsed();
         let done = tokio::task::spawn_blocking(move || this.finish(&id, result)).await;
+        tracing::debug!(
+            query = %request.id,
+            mark_running_us = marked.as_micros() as u64,
+            run_us = (ran - marked).as_micros() as u64,
+            finish_us = (begun.elapsed() - ran).as_micros() as u64,
+            "execution phases"
+        );
         if let Ok(Err(e)) | Err(e) = done.map_err(|e| AthenaError::Internal(e.to_string())) {
             tracing::error!(query = request.id, error = %e, "recording the end of a query failed");
         }
@@ -422,9 +432,11 @@ impl Athena {
     /// see [`super::DEFAULT_START_WAIT`] for why).
     pub async fn start_query_execution(self: Arc<Self>, input: StartInput) -> Result<Value> {
         let this = self.clone();
+        let begun = std::time::Instant::now();
         let (execution, request) = tokio::task::spawn_blocking(move || this.submit(input))
             .await
             .map_err(|e| AthenaError::Internal(e.to_string()))??;
+        tracing::debug!(query = %execution.id, submit_us = begun.elapsed().as_micros() as u64, "submitted");
         if let Some(request) = request {
             let id = request.id.clone();
             let task = {

@@ -290,9 +290,11 @@ impl Engine {
     ) -> Result<Outcome, Failure> {
         let planning = Instant::now();
         let ctx = self.session(request, scanned.clone())?;
+        let session_done = planning.elapsed();
         let frame = self.plan(&ctx, request, sql).await?;
         let df_error = |e: datafusion::error::DataFusionError| error::from_datafusion(&e, &request.sql);
-        let planning_ms = planning.elapsed().as_millis() as u64;
+        let planned = planning.elapsed();
+        let planning_ms = planned.as_millis() as u64;
         if explain {
             return self.write_explain(request, frame, planning_ms, scanned).await;
         }
@@ -319,9 +321,23 @@ impl Engine {
             }
         }
         bytes += buffer.len() as u64;
+        let executed = planning.elapsed();
         writer.write_all(&buffer).await.map_err(|e| output_failure(&path, e))?;
-        writer.shutdown().await.map_err(|e| output_failure(&path, e))?;
-        self.write_metadata(&path, &columns).await?;
+        // The result file and its metadata are independent writes.
+        let (written, metadata) = futures::join!(
+            async { writer.shutdown().await.map_err(|e| output_failure(&path, e)) },
+            self.write_metadata(&path, &columns)
+        );
+        written?;
+        metadata?;
+        tracing::debug!(
+            query = %request.id,
+            session_us = session_done.as_micros() as u64,
+            plan_us = (planned - session_done).as_micros() as u64,
+            execute_us = (executed - planned).as_micros() as u64,
+            write_us = (planning.elapsed() - executed).as_micros() as u64,
+            "query phases"
+        );
         Ok(Outcome {
             columns,
             output: path,
