@@ -489,6 +489,13 @@ impl TableProvider for GlueTable {
             .with_table_partition_cols(self.partition_fields.clone())
             .build();
         let target = state.config().target_partitions().max(1);
+        // `count(*)` over whole partitions (nothing projected, every filter decided by partition
+        // pruning): the row count is in the Parquet footers, read here through the query's byte
+        // counter, and DataFusion answers from the exact statistic without scanning row groups.
+        let count_only = matches!(format, TableFormat::Parquet)
+            && projection.is_some_and(|p| p.is_empty())
+            && limit.is_none()
+            && filters.iter().all(|f| self.is_partition_filter(f));
         let mut plans = Vec::new();
         for (url, files) in files {
             let source: Arc<dyn FileSource> = match &format {
@@ -500,6 +507,9 @@ impl TableProvider for GlueTable {
             let bytes: u64 = files.iter().map(|f| f.object_meta.size).sum();
             let mut statistics = Statistics::new_unknown(&self.schema);
             statistics.total_byte_size = Precision::Inexact(bytes as usize);
+            if count_only && let Some(rows) = footer_row_count(state, &url, &files).await {
+                statistics.num_rows = Precision::Exact(rows);
+            }
             let config = FileScanConfigBuilder::new(ObjectStoreUrl::parse(&url)?, source)
                 .with_statistics(statistics)
                 .with_file_groups(file_groups(files, target))
@@ -521,6 +531,29 @@ impl TableProvider for GlueTable {
         }
         UnionExec::try_new(plans)
     }
+}
+
+/// The total row count in the footers of Parquet `files` (read through the store registered for
+/// `url`, the query's byte counter), or `None` if a footer cannot be read: the scan then runs and
+/// reports the error as it would have.
+async fn footer_row_count(state: &dyn Session, url: &str, files: &[PartitionedFile]) -> Option<usize> {
+    use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
+    let store = state.runtime_env().object_store(ObjectStoreUrl::parse(url).ok()?).ok()?;
+    let hint = state.table_options().parquet.global.metadata_size_hint;
+    let metas: Vec<object_store::ObjectMeta> = files.iter().map(|f| f.object_meta.clone()).collect();
+    let counts: Vec<i64> = futures::stream::iter(metas)
+        .map(|meta| {
+            let store = store.clone();
+            async move {
+                let metadata = DFParquetMetadata::new(store.as_ref(), &meta).with_metadata_size_hint(hint);
+                metadata.fetch_metadata().await.map(|m| m.file_metadata().num_rows())
+            }
+        })
+        .buffer_unordered(16)
+        .try_collect()
+        .await
+        .ok()?;
+    counts.into_iter().map(|n| usize::try_from(n).ok()).sum()
 }
 
 impl GlueTable {

@@ -432,3 +432,33 @@ async fn objects_overwritten_while_queries_read_them() {
     let result = lakebox.query("taxi", sql).await.unwrap();
     assert_eq!(result.rows[0][0].as_deref(), Some("40000"));
 }
+
+/// `count(*)` over whole partitions is answered from the Parquet footers' row counts: no row
+/// group is scanned (the plan has no file scan left), the footers are what it reads, and any
+/// filter on data columns keeps the scan.
+#[tokio::test]
+async fn count_star_over_whole_partitions_reads_only_the_footers() {
+    let lakebox = taxi(Format::Parquet, Layout::Hive, "trips").await;
+    let trips = trips();
+    let counts = month_counts(&trips);
+
+    let all = lakebox.query("taxi", "SELECT count(*) FROM trips").await.unwrap();
+    assert_eq!(all.scalar(), Some(ROWS.to_string()));
+    let march = lakebox.query("taxi", "SELECT count(*) FROM trips WHERE month = '03'").await.unwrap();
+    assert_eq!(march.scalar(), Some(counts[&(2024, 3)].to_string()));
+    let plan = lakebox.query("taxi", "EXPLAIN SELECT count(*) FROM trips WHERE month = '03'").await.unwrap();
+    let plan = plan.text_rows().concat().join("\n");
+    assert!(!plan.contains("DataSourceExec"), "{plan}");
+
+    // A column read: the footers plus that column's chunks.
+    let column = lakebox.query("taxi", "SELECT count(fare_amount) FROM trips").await.unwrap();
+    assert_eq!(column.scalar(), Some(ROWS.to_string()));
+    assert!(0 < all.data_scanned_bytes && all.data_scanned_bytes < column.data_scanned_bytes);
+
+    // A data filter keeps the scan, and the count is the generator's.
+    let expected = trips.iter().filter(|t| t.fare_amount > 10.0).count();
+    let filtered = lakebox.query("taxi", "SELECT count(*) FROM trips WHERE fare_amount > 10").await.unwrap();
+    assert_eq!(filtered.scalar(), Some(expected.to_string()));
+    let plan = lakebox.query("taxi", "EXPLAIN SELECT count(*) FROM trips WHERE fare_amount > 10").await.unwrap();
+    assert!(plan.text_rows().concat().join("\n").contains("DataSourceExec"));
+}

@@ -28,6 +28,16 @@ fn narrow(e: Expr) -> Result<Transformed<Expr>> {
     match e {
         // Window functions take their offsets and bucket counts as 64-bit literals.
         Expr::WindowFunction(_) => Ok(Transformed::new(e, false, TreeNodeRecursion::Jump)),
+        // `count(*)` is DataFusion's `count(Int64(1))`, kept 64-bit: the optimizer answers only
+        // that literal from exact row counts (Parquet footers, `GlueTable::scan`).
+        Expr::AggregateFunction(ref f)
+            if f.func.name() == "count"
+                && f.params.filter.is_none()
+                && f.params.order_by.is_empty()
+                && matches!(f.params.args.as_slice(), [Expr::Literal(ScalarValue::Int64(Some(1)), _)]) =>
+        {
+            Ok(Transformed::new(e, false, TreeNodeRecursion::Jump))
+        }
         Expr::Literal(ScalarValue::Int64(Some(v)), meta) if i32::try_from(v).is_ok() => {
             Ok(Transformed::yes(Expr::Literal(ScalarValue::Int32(Some(v as i32)), meta)))
         }
