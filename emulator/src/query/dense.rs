@@ -5,9 +5,9 @@
 //! (`GroupValuesPrimitive::intern`, 22 % of "revenue by payment type"). [`DenseGroups`] replaces a
 //! partial aggregation grouped by one integer or date expression with [`DenseAggregateExec`],
 //! which finds the group of a key in `[0, DENSE_KEYS)` by indexing an array, of any other key
-//! through a hash map, and feeds DataFusion's own group accumulators (the same `update_batch` and
-//! `state` calls as `AggregateExec`, so the partial states and the final aggregation above are
-//! unchanged). Aggregates with ordering (`array_agg(x ORDER BY y)`), DISTINCT, grouping sets,
+//! through a hash map, and feeds DataFusion's own group accumulators (`update_batch`, then
+//! `merge_batch` of each group's [`LANES`] slots and `state`, so the partial states and the final
+//! aggregation above are DataFusion's). Aggregates with ordering (`array_agg(x ORDER BY y)`), DISTINCT, grouping sets,
 //! limits and sorted-input modes keep DataFusion's operator.
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch, make_array};
