@@ -6,7 +6,7 @@
 //! partial aggregation grouped by one integer or date expression with [`DenseAggregateExec`],
 //! which finds the group of a key in `[0, DENSE_KEYS)` by indexing an array, of any other key
 //! through a hash map, and feeds DataFusion's own group accumulators (`update_batch`, then
-//! `merge_batch` of each group's [`LANES`] slots and `state`, so the partial states and the final
+//! `merge_batch` of each group's `LANES` slots and `state`, so the partial states and the final
 //! aggregation above are DataFusion's). Aggregates with ordering (`array_agg(x ORDER BY y)`), DISTINCT, grouping sets,
 //! limits and sorted-input modes keep DataFusion's operator.
 
