@@ -144,7 +144,7 @@ fn iso_week(days: i64, year: i64) -> (i64, i64) {
     (thursday_year, week)
 }
 
-/// Rewrites `CAST(ts AS DATE)` of a timestamp without a zone into [`DateFn`]: arrow's cast
+/// Rewrites `CAST(ts AS DATE)` of a timestamp without a zone into `DateFn`: arrow's cast
 /// converts each value through a calendar type, ten times slower than the integer division.
 #[derive(Debug, Default)]
 pub struct FastCasts;
