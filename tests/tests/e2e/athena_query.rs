@@ -20,7 +20,11 @@ fn trips() -> Vec<Trip> {
 
 /// A Lakebox with the taxi fixture at `s3://lake/<table>/` registered as `taxi.<table>`.
 async fn taxi(format: Format, layout: Layout, table: &str) -> Lakebox {
-    let lakebox = Lakebox::start().await.unwrap();
+    taxi_in(Lakebox::start().await.unwrap(), format, layout, table).await
+}
+
+/// `taxi` on a Lakebox already started (with settings of its own).
+async fn taxi_in(lakebox: Lakebox, format: Format, layout: Layout, table: &str) -> Lakebox {
     lakebox.create_bucket("lake").await.unwrap();
     let options = LoadOptions {
         config: config(),
@@ -461,4 +465,23 @@ async fn count_star_over_whole_partitions_reads_only_the_footers() {
     assert_eq!(filtered.scalar(), Some(expected.to_string()));
     let plan = lakebox.query("taxi", "EXPLAIN SELECT count(*) FROM trips WHERE fare_amount > 10").await.unwrap();
     assert!(plan.text_rows().concat().join("\n").contains("DataSourceExec"));
+}
+
+/// `serve --no-mmap` (`map_files(false)`): the same answers through ordinary reads.
+#[tokio::test]
+async fn queries_read_the_same_without_memory_maps() {
+    let lakebox = Lakebox::start_with(|b| b.map_files(false)).await.unwrap();
+    let lakebox = taxi_in(lakebox, Format::Parquet, Layout::Hive, "trips").await;
+    let trips = trips();
+    let result = lakebox
+        .query("taxi", "SELECT count(*), sum(passenger_count), max(trip_distance) FROM trips WHERE fare_amount > 10")
+        .await
+        .unwrap();
+    let kept: Vec<&Trip> = trips.iter().filter(|t| t.fare_amount > 10.0).collect();
+    let passengers: i64 = kept.iter().filter_map(|t| t.passenger_count).sum();
+    let longest = kept.iter().map(|t| t.trip_distance).fold(f64::MIN, f64::max);
+    assert_eq!(result.rows[0][0].as_deref(), Some(kept.len().to_string().as_str()));
+    assert_eq!(result.rows[0][1].as_deref(), Some(passengers.to_string().as_str()));
+    let got: f64 = result.rows[0][2].as_deref().unwrap().parse().unwrap();
+    assert!(close(got, longest), "{got} vs {longest}");
 }
