@@ -121,14 +121,8 @@ impl Storage {
                 if bucket.starts_with('.') || bucket.contains('/') || !dir.is_dir() {
                     return Err(StorageError::NoSuchBucket(bucket.to_string()));
                 }
-                {
-                    let local = LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
-                    if self.map_files {
-                        Arc::new(LocalReads::mapped(local))
-                    } else {
-                        Arc::new(LocalReads::copied(local))
-                    }
-                }
+                let local = LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
+                Arc::new(if self.map_files { LocalReads::mapped(local) } else { LocalReads::copied(local) })
             }
             Backend::External { endpoint, region, credentials } => {
                 let mut builder = AmazonS3Builder::from_env()

@@ -33,12 +33,11 @@ use object_store::{
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
-use std::sync::Arc;
 
 /// A local store with faster range reads (see the module docs).
 #[derive(Debug)]
 pub struct LocalReads {
-    inner: Arc<LocalFileSystem>,
+    inner: LocalFileSystem,
     map: bool,
 }
 
@@ -46,12 +45,12 @@ impl LocalReads {
     /// Ranges are slices of a memory map of the file: only for files replaced by rename, never
     /// rewritten in place (the embedded store's).
     pub fn mapped(inner: LocalFileSystem) -> Self {
-        Self { inner: Arc::new(inner), map: true }
+        Self { inner, map: true }
     }
 
     /// Ranges are read into fresh buffers that are not zero-filled first.
     pub fn copied(inner: LocalFileSystem) -> Self {
-        Self { inner: Arc::new(inner), map: false }
+        Self { inner, map: false }
     }
 }
 
