@@ -366,8 +366,13 @@ impl Groups {
         let groups = self.keys.len();
         let keys: ArrayRef = Arc::new(Int64Array::from(std::mem::take(&mut self.keys)));
         let mut columns = vec![key_column(&keys, &self.key_type)?];
+        let laned = self.slot_group.len() > groups;
         for (acc, aggregate) in self.accumulators.iter_mut().zip(self.agg.aggr_expr()) {
             let slots = acc.state(EmitTo::All)?;
+            if !laned {
+                columns.extend(slots);
+                continue;
+            }
             // The slots of each group merged into one, as a final aggregation merges partial states.
             let mut merged = aggregate.create_groups_accumulator()?;
             merged.merge_batch(&slots, &self.slot_group, groups)?;
