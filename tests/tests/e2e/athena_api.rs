@@ -10,6 +10,13 @@ fn output() -> ResultConfiguration {
     ResultConfiguration::builder().output_location(format!("s3://{RESULTS_BUCKET}/q/")).build()
 }
 
+/// Starts `sql` with the default output location; its execution id.
+async fn start(lakebox: &Lakebox, sql: &str) -> String {
+    let started =
+        lakebox.athena().start_query_execution().query_string(sql).result_configuration(output()).send().await.unwrap();
+    started.query_execution_id().unwrap().to_string()
+}
+
 async fn state_of(lakebox: &Lakebox, id: &str) -> (String, Option<String>) {
     let e = lakebox.athena().get_query_execution().query_execution_id(id).send().await.unwrap();
     let status = e.query_execution().unwrap().status().unwrap().clone();
@@ -46,15 +53,7 @@ async fn a_query_running_when_lakebox_stops_is_failed_on_restart() {
     let lakebox = Lakebox::start().await.unwrap();
     lakebox.create_bucket(RESULTS_BUCKET).await.unwrap();
     lakebox.delay_next_queries(1, Duration::from_secs(30)).await.unwrap();
-    let started = lakebox
-        .athena()
-        .start_query_execution()
-        .query_string("SELECT 1")
-        .result_configuration(output())
-        .send()
-        .await
-        .unwrap();
-    let id = started.query_execution_id().unwrap().to_string();
+    let id = start(&lakebox, "SELECT 1").await;
     lakebox_harness::wait_for(Duration::from_secs(10), || async {
         (state_of(&lakebox, &id).await.0 == "RUNNING").then_some(())
     })
@@ -70,33 +69,17 @@ async fn a_query_running_when_lakebox_stops_is_failed_on_restart() {
 async fn start_query_execution_answers_once_a_short_query_is_done() {
     let lakebox = Lakebox::start().await.unwrap();
     lakebox.create_bucket(RESULTS_BUCKET).await.unwrap();
-    let athena = lakebox.athena();
-    let started = athena
-        .start_query_execution()
-        .query_string("SELECT 6 * 7")
-        .result_configuration(output())
-        .send()
-        .await
-        .unwrap();
-    let id = started.query_execution_id().unwrap();
-    assert_eq!(state_of(&lakebox, id).await.0, "SUCCEEDED", "the first poll finds a short query done");
+    let id = start(&lakebox, "SELECT 6 * 7").await;
+    assert_eq!(state_of(&lakebox, &id).await.0, "SUCCEEDED", "the first poll finds a short query done");
 
     // The wait is bounded: a query still running when it ends is answered, and goes on running.
     let lakebox = Lakebox::start_with(|b| b.start_wait(Duration::from_millis(50))).await.unwrap();
     lakebox.create_bucket(RESULTS_BUCKET).await.unwrap();
     lakebox.delay_next_queries(1, Duration::from_secs(2)).await.unwrap();
-    let athena = lakebox.athena();
-    let started = athena
-        .start_query_execution()
-        .query_string("SELECT 6 * 7")
-        .result_configuration(output())
-        .send()
-        .await
-        .unwrap();
-    let id = started.query_execution_id().unwrap();
-    let (state, _) = state_of(&lakebox, id).await;
+    let id = start(&lakebox, "SELECT 6 * 7").await;
+    let (state, _) = state_of(&lakebox, &id).await;
     assert!(matches!(state.as_str(), "QUEUED" | "RUNNING"), "{state}");
-    assert_eq!(wait_end(&lakebox, id).await.0, "SUCCEEDED");
+    assert_eq!(wait_end(&lakebox, &id).await.0, "SUCCEEDED");
 }
 
 #[tokio::test]
@@ -105,9 +88,8 @@ async fn stop_query_execution_cancels_a_running_query() {
     lakebox.create_bucket(RESULTS_BUCKET).await.unwrap();
     lakebox.delay_next_queries(1, Duration::from_secs(30)).await.unwrap();
     let athena = lakebox.athena();
-    let started =
-        athena.start_query_execution().query_string("SELECT 1").result_configuration(output()).send().await.unwrap();
-    let id = started.query_execution_id().unwrap();
+    let id = start(&lakebox, "SELECT 1").await;
+    let id = id.as_str();
     athena.stop_query_execution().query_execution_id(id).send().await.unwrap();
     let (state, reason) = state_of(&lakebox, id).await;
     assert_eq!((state.as_str(), reason.as_deref()), ("CANCELLED", Some("Query cancelled by user")));
