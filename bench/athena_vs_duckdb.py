@@ -185,21 +185,30 @@ class Athena:
         return elapsed, values, e["Statistics"]
 
 
+def fixture_args(rows: int) -> list[str]:
+    """The taxi fixture of the benchmarks: seed 42, three months, files of 1M trips."""
+    return ["--rows", str(rows), "--seed", "42", "--months", "3", "--rows-per-file", "1000000"]
+
+
+def load_lakebox(lakebox_bin: str, endpoint: str, rows: int) -> None:
+    """Creates the `lake` and `results` buckets and loads `bench.trips` and `bench.zones`."""
+    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test",
+                      region_name=c.REGION, config=Config(s3={"addressing_style": "path"}))
+    s3.create_bucket(Bucket="lake")
+    s3.create_bucket(Bucket="results")
+    fixtures(lakebox_bin, endpoint, "taxi", *fixture_args(rows), "--to", "s3://lake/trips", "--register", "bench.trips")
+    fixtures(lakebox_bin, endpoint, "zones", "--to", "s3://lake/zones", "--register", "bench.zones")
+
+
 def bench_size(args, rows: int, work: str, notes: list[str]) -> list[list[str]]:
     srv = c.Server("lakebox", args.lakebox_bin, c.LAKEBOX_HEALTH, tmp_prefix="athena-bench")
     srv.start()
     VERSION[0] = c.server_version(srv)
     try:
-        s3 = boto3.client("s3", endpoint_url=srv.endpoint, aws_access_key_id="test", aws_secret_access_key="test",
-                          region_name=c.REGION, config=Config(s3={"addressing_style": "path"}))
-        s3.create_bucket(Bucket="lake")
-        s3.create_bucket(Bucket="results")
         local = os.path.join(work, f"trips_{rows}")
-        common = ["--rows", str(rows), "--seed", "42", "--months", "3", "--rows-per-file", "1000000"]
         t0 = time.perf_counter()
-        fixtures(args.lakebox_bin, srv.endpoint, "taxi", *common, "--to", "s3://lake/trips", "--register", "bench.trips")
-        fixtures(args.lakebox_bin, srv.endpoint, "zones", "--to", "s3://lake/zones", "--register", "bench.zones")
-        fixtures(args.lakebox_bin, srv.endpoint, "taxi", *common, "--to", f"file://{local}")
+        load_lakebox(args.lakebox_bin, srv.endpoint, rows)
+        fixtures(args.lakebox_bin, srv.endpoint, "taxi", *fixture_args(rows), "--to", f"file://{local}")
         fixtures(args.lakebox_bin, srv.endpoint, "zones", "--to", f"file://{local}_zones")
         notes.append(f"{rows:,} trips: fixtures generated and loaded (untimed) in {time.perf_counter() - t0:.1f} s")
         duck = duckdb.connect()

@@ -45,16 +45,7 @@ def run_variant(binary: str, settings: str, env: dict[str, str], rows: int, repe
                    extra_env={"LAKEBOX_DATAFUSION_CONFIG": settings, **env})
     srv.start()
     try:
-        import boto3
-        from botocore.config import Config
-
-        s3 = boto3.client("s3", endpoint_url=srv.endpoint, aws_access_key_id="test", aws_secret_access_key="test",
-                          region_name=c.REGION, config=Config(s3={"addressing_style": "path"}))
-        s3.create_bucket(Bucket="lake")
-        s3.create_bucket(Bucket="results")
-        common = ["--rows", str(rows), "--seed", "42", "--months", "3", "--rows-per-file", "1000000"]
-        avd.fixtures(binary, srv.endpoint, "taxi", *common, "--to", "s3://lake/trips", "--register", "bench.trips")
-        avd.fixtures(binary, srv.endpoint, "zones", "--to", "s3://lake/zones", "--register", "bench.zones")
+        avd.load_lakebox(binary, srv.endpoint, rows)
         athena = avd.Athena(srv.endpoint, "bench")
         out = {}
         for name, sql, _ in queries:
