@@ -116,10 +116,36 @@ FUNCTION_QUERIES = [
      "SELECT x, count(*) FROM (SELECT unnest([pulocationid, dolocationid]) AS x FROM trips) GROUP BY x ORDER BY 2 DESC, 1 LIMIT 5"),
 ]
 
+# approx_percentile (bench --suite percentiles) against DuckDB's exact quantile_cont: ungrouped, by
+# zone (265 groups) and by day (91), an array of percentiles, and weighted (DuckDB repeats rows).
+PERCENTILE_QUERIES = [
+    ("percentiles (two columns)",
+     "SELECT approx_percentile(trip_distance, 0.5), approx_percentile(total_amount, 0.95) FROM trips",
+     "SELECT quantile_cont(trip_distance, 0.5), quantile_cont(total_amount, 0.95) FROM trips"),
+    ("percentiles by pickup zone",
+     "SELECT pulocationid, approx_percentile(total_amount, 0.5), approx_percentile(trip_distance, 0.9) "
+     "FROM trips GROUP BY 1 ORDER BY 1",
+     "SELECT pulocationid, quantile_cont(total_amount, 0.5), quantile_cont(trip_distance, 0.9) "
+     "FROM trips GROUP BY 1 ORDER BY 1"),
+    ("percentiles by day",
+     "SELECT date(tpep_pickup_datetime) AS d, approx_percentile(fare_amount, 0.5) FROM trips GROUP BY 1 ORDER BY 1",
+     "SELECT CAST(tpep_pickup_datetime AS DATE) AS d, quantile_cont(fare_amount, 0.5) FROM trips GROUP BY 1 ORDER BY 1"),
+    ("percentiles (an array of six)",
+     "SELECT approx_percentile(fare_amount, ARRAY[0.1, 0.25, 0.5, 0.75, 0.9, 0.99]) FROM trips",
+     "SELECT quantile_cont(fare_amount, [0.1, 0.25, 0.5, 0.75, 0.9, 0.99]) FROM trips"),
+    ("percentiles (weighted)",
+     "SELECT approx_percentile(trip_distance, passenger_count, 0.5) FROM trips WHERE passenger_count > 0",
+     "SELECT quantile_cont(trip_distance, 0.5) FROM (SELECT trip_distance, unnest(range(passenger_count)) "
+     "FROM trips WHERE passenger_count > 0)"),
+]
+
+SUITES = {"reports": QUERIES, "functions": FUNCTION_QUERIES, "percentiles": PERCENTILE_QUERIES}
+
 VERSION = ["?"]
 
-# Approximate aggregates are compared with a tolerance.
-APPROX = {"percentiles": 0.02}
+# Approximate aggregates are compared with a tolerance: the report suite's percentiles with 2 %,
+# the percentile suite with approx_percentile's documented bound (1/128 of the value).
+APPROX = {"percentiles": 0.02, **{name: 1 / 128 for name, _, _ in PERCENTILE_QUERIES}}
 
 
 def fixtures(lakebox_bin: str, endpoint: str, *args: str) -> None:
@@ -131,6 +157,8 @@ def fixtures(lakebox_bin: str, endpoint: str, *args: str) -> None:
 
 
 def same(a, b, rel: float) -> bool:
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y, rel) for x, y in zip(a, b))
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
         return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=1e-6)
     return str(a) == str(b)
@@ -146,6 +174,8 @@ def normalize(value: str | None, like):
         return int(value)
     if isinstance(like, float):
         return float(value)
+    if isinstance(like, list):
+        return [float(v) for v in value.strip("[]").split(",")]
     if hasattr(like, "isoformat"):
         return value[:19] if len(value) >= 19 else value
     return value
@@ -218,7 +248,7 @@ def bench_size(args, rows: int, work: str, notes: list[str]) -> list[list[str]]:
         duck.execute(f"CREATE VIEW zones AS SELECT * FROM read_csv('{local}_zones/taxi_zone_lookup.csv', header = true)")
         athena = Athena(srv.endpoint, "bench")
         out = []
-        for name, athena_sql, duck_sql in (FUNCTION_QUERIES if args.suite == "functions" else QUERIES):
+        for name, athena_sql, duck_sql in SUITES[args.suite]:
             athena.run(athena_sql)  # warm-up
             duck.execute(duck_sql).fetchall()
             lake_times, duck_times, engine_ms, scanned = [], [], [], 0
@@ -253,8 +283,8 @@ def main() -> int:
     p.add_argument("--rows", default="1000000,10000000", help="comma-separated trip counts")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--quick", action="store_true", help="100k trips, 2 repeats")
-    p.add_argument("--suite", choices=["reports", "functions"], default="reports",
-                   help="the report queries, or Trino functions evaluated over every row")
+    p.add_argument("--suite", choices=list(SUITES), default="reports",
+                   help="the report queries, Trino functions evaluated over every row, or approx_percentile")
     p.add_argument("--out")
     args = p.parse_args()
     if args.quick:
@@ -277,8 +307,9 @@ def main() -> int:
                      f"ratio {lake_total[size] / duck_total[size]:.2f}×")
     cmd = shlex.join([sys.executable, *sys.argv])
     lines = c.md_header(
-        "Lakebox (Athena API) vs DuckDB — " + ("Trino functions over every trip" if args.suite == "functions"
-                                                else "taxi report queries"), cmd, info,
+        "Lakebox (Athena API) vs DuckDB — " + {"functions": "Trino functions over every trip",
+                                                "percentiles": "approx_percentile against exact quantiles",
+                                                "reports": "taxi report queries"}[args.suite], cmd, info,
         [("lakebox", VERSION[0], args.lakebox_bin), ("DuckDB", duckdb.__version__, "python module")],
         f"Python {sys.version.split()[0]}, boto3 {boto3.__version__}; DuckDB reads the same Parquet files from the "
         "local work dir with `threads` = nproc",

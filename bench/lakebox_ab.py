@@ -51,7 +51,7 @@ def run_variant(binary: str, settings: str, env: dict[str, str], rows: int, repe
         for name, sql, _ in queries:
             athena.run(sql)
             out[name] = statistics.median(athena.run(sql)[0] for _ in range(repeats)) * 1000
-        return out
+        return out, srv.peak_rss_mib()
     finally:
         srv.stop()
 
@@ -63,17 +63,20 @@ def main() -> int:
     p.add_argument("--rows", type=int, default=10_000_000)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("--suite", choices=["reports", "functions"], default="reports")
+    p.add_argument("--suite", choices=list(avd.SUITES), default="reports")
     p.add_argument("--out")
     args = p.parse_args()
     c.install_cleanup()
     info = c.machine_info()
     variants = [parse_variant(v, args.lakebox_bin) for v in args.variant]
-    queries = avd.FUNCTION_QUERIES if args.suite == "functions" else avd.QUERIES
+    queries = avd.SUITES[args.suite]
     results: dict[str, list[dict[str, float]]] = {label: [] for label, _, _, _ in variants}
+    peaks: dict[str, list[float]] = {label: [] for label, _, _, _ in variants}
     for _ in range(args.rounds):
         for label, binary, settings, env in variants:
-            results[label].append(run_variant(binary, settings, env, args.rows, args.repeats, queries))
+            times, peak = run_variant(binary, settings, env, args.rows, args.repeats, queries)
+            results[label].append(times)
+            peaks[label].append(peak)
     labels = [label for label, _, _, _ in variants]
     header = ["Query"] + [f"{label} (round {r + 1})" for label in labels for r in range(args.rounds)]
     rows = []
@@ -84,6 +87,7 @@ def main() -> int:
                 value = sum(run.values()) if name == "suite" else run[name]
                 cells.append(f"{value:,.1f} ms")
         rows.append([name, *cells])
+    rows.append(["peak RSS of the server", *(f"{p:,.0f} MiB" if p is not None else "?" for label in labels for p in peaks[label])])
     lines = c.md_header(f"Lakebox variants — {args.suite} queries, {args.rows:,} trips",
                         " ".join([sys.executable, *sys.argv]), info,
                         [("lakebox", "see variants", binary) for _, binary, _, _ in variants[:1]],

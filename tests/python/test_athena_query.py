@@ -126,6 +126,35 @@ def test_distinct_counts_and_percentiles(taxi, cursor):
     assert p90 == pytest.approx(want_p90, rel=0.02)
 
 
+def floats(value) -> list[float]:
+    """An array column as PyAthena gives it (the text `[1.5, 2.0]`), as floats."""
+    if isinstance(value, str):
+        return [float(v) for v in value.strip("[]").split(",")]
+    return [float(v) for v in value]
+
+
+def test_percentiles_per_group_stay_within_a_bucket_of_the_exact_ones(taxi, cursor):
+    """approx_percentile's documented bound (1/128 of the value: docs/COMPATIBILITY.md) per group,
+    through the partial states of several files, for an array of percentiles and with weights
+    (a weight counts as that many copies: DuckDB repeats the rows instead)."""
+    cursor.execute("""SELECT payment_type, approx_percentile(total_amount, ARRAY[0.1, 0.5, 0.99]),
+                             approx_percentile(trip_distance, passenger_count, 0.5), count(*)
+                      FROM trips WHERE passenger_count > 0 GROUP BY payment_type ORDER BY payment_type""")
+    got = cursor.fetchall()
+    want = duck(taxi, """SELECT payment_type, quantile_cont(total_amount, [0.1, 0.5, 0.99]), count(*)
+                         FROM trips WHERE passenger_count > 0 GROUP BY payment_type ORDER BY payment_type""")
+    weighted = dict(duck(taxi, """SELECT payment_type, quantile_cont(trip_distance, 0.5) FROM (
+                                      SELECT payment_type, trip_distance, unnest(range(passenger_count))
+                                      FROM trips WHERE passenger_count > 0) GROUP BY payment_type"""))
+    assert [(g[0], g[3]) for g in got] == [(w[0], w[2]) for w in want]
+    # Groups big enough to be past the exact first 256 values and into the histograms.
+    assert max(g[3] for g in got) > 10_000
+    for (payment_type, percentiles, median, _), (_, exact, _) in zip(got, want):
+        for a, b in zip(floats(percentiles), exact, strict=True):
+            assert abs(a - b) <= abs(b) / 128, (payment_type, a, b)
+        assert abs(median - weighted[payment_type]) <= abs(weighted[payment_type]) / 128
+
+
 def test_rank_of_zones_per_month(taxi, cursor):
     sql = """SELECT month, pulocationid, trips, rnk FROM (
                SELECT month, pulocationid, count(*) AS trips,

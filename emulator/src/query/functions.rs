@@ -1,6 +1,6 @@
 //! Trino functions the taxi reports need that DataFusion lacks or names differently: the
 //! date-part family (`year`, `month`, `day`, `hour`, `day_of_week`, ... returning `bigint`, as in
-//! Trino), `date(x)`, and `approx_percentile(x, p)`. The full Trino pack is its own work
+//! Trino), and `date(x)`. The full Trino pack is its own work
 //! (docs/SQL.md lists what is there). Date parts of timestamps without a zone and of dates are
 //! computed in integer arithmetic (tested against arrow's calendar code): `hour(ts)` over ten
 //! million trips is a report's hot loop.
@@ -38,8 +38,6 @@ pub fn register(ctx: &SessionContext) -> Result<()> {
     }
     ctx.register_udf(ScalarUDF::new_from_impl(DateFn::new()));
     ctx.register_udf(ScalarUDF::new_from_impl(TypeOfFn { signature: Signature::any(1, Volatility::Immutable) }));
-    let percentile = datafusion::functions_aggregate::approx_percentile_cont::approx_percentile_cont_udaf();
-    ctx.register_udaf((*percentile).clone().with_aliases(["approx_percentile"]));
     super::trino::register(ctx)
 }
 

@@ -14,6 +14,7 @@ pub mod json;
 pub mod lambda;
 pub mod maps;
 pub mod math;
+pub mod percentile;
 pub mod regex;
 pub mod rewrite;
 pub mod strings;
@@ -76,7 +77,7 @@ fn all_functions() -> &'static (Vec<datafusion::logical_expr::ScalarUDF>, Vec<da
         .into_iter()
         .flatten()
         .collect();
-        (scalars, aggregates::functions())
+        (scalars, [aggregates::functions(), percentile::functions()].concat())
     });
     &FUNCTIONS
 }

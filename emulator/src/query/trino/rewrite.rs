@@ -414,11 +414,6 @@ fn function(f: &mut Function) -> Option<Expr> {
             rename(f, "var_samp");
             None
         }
-        ("approx_percentile", 2) if plain && matches!(args[1], Expr::Array(_)) => {
-            let Expr::Array(a) = &args[1] else { return None };
-            let parts: Vec<String> = a.elem.iter().map(|p| format!("approx_percentile({}, {p})", arg(0))).collect();
-            parse_expr(&format!("make_array({})", parts.join(", ")))
-        }
         ("histogram", 1) if plain => parse_expr(&format!("__lakebox_histogram(array_agg({}))", arg(0))),
         ("map_agg", 2) if plain => {
             parse_expr(&format!("__lakebox_map_agg(array_agg({}), array_agg({}))", arg(0), arg(1)))
@@ -426,18 +421,6 @@ fn function(f: &mut Function) -> Option<Expr> {
         ("multimap_agg", 2) if plain => {
             parse_expr(&format!("__lakebox_multimap_agg(array_agg({}), array_agg({}))", arg(0), arg(1)))
         }
-        // approx_percentile(x, w, p): weighted (also with an array of percentiles).
-        ("approx_percentile", 3) if plain => match &args[2] {
-            Expr::Array(a) => {
-                let parts: Vec<String> = a
-                    .elem
-                    .iter()
-                    .map(|p| format!("approx_percentile_cont_with_weight({}, {}, {p})", arg(0), arg(1)))
-                    .collect();
-                parse_expr(&format!("make_array({})", parts.join(", ")))
-            }
-            _ => parse_expr(&format!("approx_percentile_cont_with_weight({}, {}, {})", arg(0), arg(1), arg(2))),
-        },
         ("e", 0) if plain => parse_expr("exp(1.0E0)"),
         ("nan", 0) if plain => parse_expr("CAST('NaN' AS DOUBLE)"),
         ("infinity", 0) if plain => parse_expr("CAST('Infinity' AS DOUBLE)"),
