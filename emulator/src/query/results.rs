@@ -164,18 +164,23 @@ fn interval_text(array: &dyn Array, row: usize) -> String {
 
 fn timestamp_text(array: &dyn Array, row: usize, unit: TimeUnit, tz: Option<&str>) -> String {
     use datafusion::arrow::datatypes::*;
-    let raw = match unit {
-        TimeUnit::Second => array.as_primitive::<TimestampSecondType>().value(row) * 1_000_000_000,
-        TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().value(row) * 1_000_000,
-        TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(row) * 1_000,
-        TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().value(row),
+    // Seconds and nanoseconds of the instant, never through a nanosecond count (which ends in
+    // 2262: a millisecond timestamp of the year 9999 would wrap around).
+    let (raw, per_second) = match unit {
+        TimeUnit::Second => (array.as_primitive::<TimestampSecondType>().value(row), 1),
+        TimeUnit::Millisecond => (array.as_primitive::<TimestampMillisecondType>().value(row), 1_000),
+        TimeUnit::Microsecond => (array.as_primitive::<TimestampMicrosecondType>().value(row), 1_000_000),
+        TimeUnit::Nanosecond => (array.as_primitive::<TimestampNanosecondType>().value(row), 1_000_000_000),
     };
+    let (secs, fraction) = (raw.div_euclid(per_second), raw.rem_euclid(per_second));
+    let nanos = (fraction * (1_000_000_000 / per_second)) as u32;
     let mut digits = [0u8; 23];
-    if tz.is_none() && super::trino::fast::timestamp_digits(raw.div_euclid(1_000_000), &mut digits) {
+    if tz.is_none()
+        && let Some(millis) = secs.checked_mul(1000).and_then(|ms| ms.checked_add(i64::from(nanos / 1_000_000)))
+        && super::trino::fast::timestamp_digits(millis, &mut digits)
+    {
         return String::from_utf8_lossy(&digits).into_owned();
     }
-    let secs = raw.div_euclid(1_000_000_000);
-    let nanos = raw.rem_euclid(1_000_000_000) as u32;
     let Some(utc) = chrono::DateTime::from_timestamp(secs, nanos) else { return raw.to_string() };
     let text = |dt: chrono::NaiveDateTime| dt.format("%Y-%m-%d %H:%M:%S%.3f").to_string();
     match tz {
@@ -327,6 +332,25 @@ mod tests {
         }
         assert_eq!(java_float(0.1f32), "0.1");
         assert_eq!(java_float(1.0e10f32), "1.0E10");
+    }
+
+    #[test]
+    fn timestamps_outside_the_nanosecond_range_keep_their_instant() {
+        use datafusion::arrow::array::{TimestampMillisecondArray, TimestampSecondArray};
+        // 9999-12-31 23:59:59.999 and 1500-01-01: beyond what a nanosecond count holds
+        // (1677-2262), which the text must not go through. Expected texts from chrono directly.
+        for ms in [253_402_300_799_999i64, -14_831_769_600_000, 10_000_000_000_000] {
+            let want = chrono::DateTime::from_timestamp_millis(ms).unwrap().format("%Y-%m-%d %H:%M:%S%.3f").to_string();
+            assert_eq!(value_text(&TimestampMillisecondArray::from(vec![ms]), 0), Some(want.clone()), "{ms}");
+            let micros = TimestampMicrosecondArray::from(vec![ms * 1000]);
+            assert_eq!(value_text(&micros, 0), Some(want.clone()), "{ms}");
+            if ms % 1000 == 0 {
+                assert_eq!(value_text(&TimestampSecondArray::from(vec![ms / 1000]), 0), Some(want), "{ms}");
+            }
+        }
+        // With a zone, through chrono: from_unixtime(253402214400) is 9999-12-31 in UTC.
+        let zoned = TimestampMillisecondArray::from(vec![253_402_214_400_000]).with_timezone("UTC");
+        assert_eq!(value_text(&zoned, 0).as_deref(), Some("9999-12-31 00:00:00.000 UTC"));
     }
 
     #[test]

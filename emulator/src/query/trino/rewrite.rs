@@ -511,6 +511,15 @@ impl VisitorMut for Rewriter {
             Expr::AtTimeZone { timestamp, time_zone } => {
                 parse_expr(&format!("__lakebox_at_timezone({timestamp}, {time_zone})"))
             }
+            // Trino's `timestamp` is `timestamp(3)`: milliseconds (years up to 292 million), where
+            // DataFusion's would be nanoseconds, which end in 2262 (`TIMESTAMP '9999-12-31
+            // 23:59:59'`, a common "valid until" value, could not even be written).
+            Expr::Cast { data_type, .. } | Expr::TypedString(ast::TypedString { data_type, .. }) => {
+                if let ast::DataType::Timestamp(None, tz) = data_type {
+                    *data_type = ast::DataType::Timestamp(Some(3), *tz);
+                }
+                None
+            }
             Expr::CompoundFieldAccess { root, access_chain } => {
                 let mut current = root.to_string();
                 for access in access_chain.iter() {
