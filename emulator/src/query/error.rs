@@ -182,6 +182,8 @@ fn arrow_failure(e: &datafusion::arrow::error::ArrowError) -> Failure {
         ArrowError::DivideByZero => Failure::trino("DIVISION_BY_ZERO", "Division by zero"),
         ArrowError::CastError(m) => cast_failure(m),
         ArrowError::ArithmeticOverflow(m) => Failure::trino("NUMERIC_VALUE_OUT_OF_RANGE", m),
+        // Kernels that check for overflow (`abs(-9223372036854775808)`) say so in a compute error.
+        ArrowError::ComputeError(m) if m.contains("overflow") => Failure::trino("NUMERIC_VALUE_OUT_OF_RANGE", m),
         ArrowError::ParseError(m) | ArrowError::CsvError(m) | ArrowError::JsonError(m) => {
             Failure::trino("HIVE_BAD_DATA", m)
         }
