@@ -25,6 +25,77 @@ fn int2(name: &str, f: fn(i64, i64) -> Result<i64>) -> ScalarUDF {
     .udf()
 }
 
+/// Trino's `greatest` and `least`: NULL when any argument is NULL, where DataFusion's skip NULLs
+/// (as PostgreSQL's do). DataFusion's function, with the rows that had a NULL argument made NULL.
+#[derive(Debug)]
+struct NullIfAnyNull {
+    inner: std::sync::Arc<ScalarUDF>,
+}
+
+impl PartialEq for NullIfAnyNull {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner.name() == other.inner.name()
+    }
+}
+
+impl Eq for NullIfAnyNull {}
+
+impl std::hash::Hash for NullIfAnyNull {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.inner.name().hash(state);
+    }
+}
+
+impl datafusion::logical_expr::ScalarUDFImpl for NullIfAnyNull {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn signature(&self) -> &datafusion::logical_expr::Signature {
+        self.inner.signature()
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        self.inner.coerce_types(arg_types)
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        self.inner.return_type(arg_types)
+    }
+
+    fn invoke_with_args(
+        &self,
+        args: datafusion::logical_expr::ScalarFunctionArgs,
+    ) -> Result<datafusion::logical_expr::ColumnarValue> {
+        use datafusion::arrow::array::{Array, make_array};
+        use datafusion::arrow::buffer::NullBuffer;
+        use datafusion::logical_expr::ColumnarValue;
+        if args.args.iter().any(|a| matches!(a, ColumnarValue::Scalar(s) if s.is_null())) {
+            let null = datafusion::common::ScalarValue::try_from(args.return_field.data_type())?;
+            return Ok(ColumnarValue::Scalar(null));
+        }
+        let nulls = args
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                ColumnarValue::Array(a) => a.logical_nulls(),
+                ColumnarValue::Scalar(_) => None,
+            })
+            .reduce(|a, b| NullBuffer::union(Some(&a), Some(&b)).unwrap_or(a));
+        match (self.inner.invoke_with_args(args)?, nulls) {
+            (ColumnarValue::Array(out), Some(nulls)) => {
+                let nulls = NullBuffer::union(out.logical_nulls().as_ref(), Some(&nulls));
+                Ok(ColumnarValue::Array(make_array(out.to_data().into_builder().nulls(nulls).build()?)))
+            }
+            (out, _) => Ok(out),
+        }
+    }
+}
+
+fn null_if_any_null(inner: std::sync::Arc<ScalarUDF>) -> ScalarUDF {
+    ScalarUDF::new_from_impl(NullIfAnyNull { inner })
+}
+
 /// A function of one double giving a boolean.
 fn float_test(name: &str, f: fn(f64) -> bool) -> ScalarUDF {
     Udf::new(
@@ -38,6 +109,8 @@ fn float_test(name: &str, f: fn(f64) -> bool) -> ScalarUDF {
 
 pub fn functions() -> Vec<ScalarUDF> {
     vec![
+        null_if_any_null(datafusion::functions::core::greatest()),
+        null_if_any_null(datafusion::functions::core::least()),
         float_test("is_infinite", f64::is_infinite),
         float_test("is_finite", f64::is_finite),
         // sign keeps its argument's type (DataFusion's signum gives a double).
