@@ -326,11 +326,13 @@ impl AnalyzerRule for StrictOperands {
 
 /// After type coercion: Trino's casts where DataFusion's differ. A double or decimal cast to an
 /// integer rounds half away from zero (`CAST(2.5E0 AS integer)` is 3; DataFusion truncates);
-/// a timestamp cast to varchar reads `2024-01-02 03:04:05.100` (DataFusion writes a `T`).
+/// a timestamp cast to varchar reads `2024-01-02 03:04:05.100` (DataFusion writes a `T`); a
+/// double cast to varchar is printed as Java prints it (`1.0E20`, DataFusion writes `1e20`).
 #[derive(Debug)]
 pub struct TrinoCasts {
     round: Arc<ScalarUDF>,
     integer_text: Arc<ScalarUDF>,
+    double_text: Arc<ScalarUDF>,
     timestamp_text: Arc<ScalarUDF>,
     local_time: Arc<ScalarUDF>,
     json_text: Arc<ScalarUDF>,
@@ -401,9 +403,37 @@ impl Default for TrinoCasts {
             },
         )
         .udf();
+        // CAST(double AS varchar) as Java prints doubles, as Trino does: `1.0E20`, `1.5E-7`,
+        // `-Infinity` (arrow writes `1e20`, `1.5e-7`, `-inf`).
+        let double_text = Udf::new(
+            "__lakebox_double_text",
+            arity(&[1]),
+            |_| Ok(DataType::Utf8),
+            |a| {
+                use datafusion::arrow::array::{AsArray, StringArray};
+                use datafusion::arrow::datatypes::{Float32Type, Float64Type};
+                let x = a.get(0);
+                let out: StringArray = match x.data_type() {
+                    DataType::Float64 => x
+                        .as_primitive::<Float64Type>()
+                        .iter()
+                        .map(|v| v.map(crate::query::results::java_double))
+                        .collect(),
+                    DataType::Float32 => x
+                        .as_primitive::<Float32Type>()
+                        .iter()
+                        .map(|v| v.map(crate::query::results::java_float))
+                        .collect(),
+                    _ => return Ok(datafusion::arrow::compute::cast(x, &DataType::Utf8)?),
+                };
+                Ok(Arc::new(out))
+            },
+        )
+        .udf();
         Self {
             round: datafusion::functions::math::round(),
             integer_text: Arc::new(integer_text),
+            double_text: Arc::new(double_text),
             timestamp_text: Arc::new(timestamp_text),
             local_time: Arc::new(local_time),
             json_text: Arc::new(json_text),
@@ -474,6 +504,12 @@ impl AnalyzerRule for TrinoCasts {
                 if matches!(to, DataType::Utf8) && from.is_integer() {
                     return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(
                         self.integer_text.clone(),
+                        vec![(**inner).clone()],
+                    ))));
+                }
+                if is_text(&to) && matches!(from, DataType::Float64 | DataType::Float32) {
+                    return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(
+                        self.double_text.clone(),
                         vec![(**inner).clone()],
                     ))));
                 }
