@@ -515,8 +515,11 @@ impl VisitorMut for Rewriter {
             // DataFusion's would be nanoseconds, which end in 2262 (`TIMESTAMP '9999-12-31
             // 23:59:59'`, a common "valid until" value, could not even be written).
             Expr::Cast { data_type, .. } | Expr::TypedString(ast::TypedString { data_type, .. }) => {
-                if let ast::DataType::Timestamp(None, tz) = data_type {
-                    *data_type = ast::DataType::Timestamp(Some(3), *tz);
+                match data_type {
+                    ast::DataType::Timestamp(None, tz) => *data_type = ast::DataType::Timestamp(Some(3), *tz),
+                    // DataFusion's SQL has no VARBINARY; BYTEA is its name for the same type.
+                    ast::DataType::Varbinary(_) => *data_type = ast::DataType::Bytea,
+                    _ => {}
                 }
                 None
             }
