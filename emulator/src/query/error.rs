@@ -184,6 +184,12 @@ fn arrow_failure(e: &datafusion::arrow::error::ArrowError) -> Failure {
         ArrowError::ArithmeticOverflow(m) => Failure::trino("NUMERIC_VALUE_OUT_OF_RANGE", m),
         // Kernels that check for overflow (`abs(-9223372036854775808)`) say so in a compute error.
         ArrowError::ComputeError(m) if m.contains("overflow") => Failure::trino("NUMERIC_VALUE_OUT_OF_RANGE", m),
+        // Operands arrow has no kernel for (`DATE '2024-01-01' + 1`): Trino refuses them while planning.
+        ArrowError::InvalidArgumentError(m)
+            if m.contains("Invalid arithmetic operation") || m.contains("Invalid comparison operation") =>
+        {
+            Failure::trino("TYPE_MISMATCH", format!("line 1:1: {m}"))
+        }
         // A decimal that does not fit its precision (`CAST(99.99 AS decimal(3,1))` is 100.0): Trino's
         // `INVALID_CAST_ARGUMENT: Cannot cast DECIMAL(4, 2) '99.99' to DECIMAL(3, 1)`.
         ArrowError::InvalidArgumentError(m) if m.contains("too large to store in a Decimal") => {

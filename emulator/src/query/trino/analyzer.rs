@@ -106,7 +106,18 @@ fn rewrite_exprs(
 
 impl AnalyzerRule for IntegerLiterals {
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
-        plan.transform_up_with_subqueries(|plan| match plan {
+        // A recursive CTE keeps DataFusion's bigint literals: its recursive term reads a work
+        // table typed from the unnarrowed static term (`SELECT 1 UNION ALL SELECT n + 1 FROM r`
+        // would no longer match). Its columns are bigint where Trino's would be integer.
+        let skip_recursive = |plan: LogicalPlan| {
+            let recursive = matches!(plan, LogicalPlan::RecursiveQuery(_));
+            Ok(Transformed::new(
+                plan,
+                false,
+                if recursive { TreeNodeRecursion::Jump } else { TreeNodeRecursion::Continue },
+            ))
+        };
+        plan.transform_down_up_with_subqueries(skip_recursive, |plan| match plan {
             LogicalPlan::Limit(_) => Ok(Transformed::no(plan)),
             LogicalPlan::Values(values) => {
                 let mut changed = false;
