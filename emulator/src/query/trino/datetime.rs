@@ -157,23 +157,33 @@ pub fn date_add(unit: &str, n: i64, i: &Instant) -> Result<i64> {
     }
 }
 
+/// Whole months from `start` to `end` as Joda counts them (Trino's `date_diff` is Joda's field
+/// difference): when `end` is the last day of its month, a later day of month in `start` counts
+/// as that last day, so 2024-01-31 to 2024-02-29 is one month, as adding a month to the first
+/// gives the second. Negative when `end` is earlier (the difference of the reversed pair).
+fn joda_months(start: NaiveDateTime, end: NaiveDateTime) -> i64 {
+    if end < start {
+        return -joda_months(end, start);
+    }
+    let mut months =
+        (i64::from(end.year()) - i64::from(start.year())) * 12 + i64::from(end.month()) - i64::from(start.month());
+    let last_of_month = NaiveDate::from_ymd_opt(end.year(), end.month(), 1)
+        .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+        .and_then(|d| d.pred_opt())
+        .map_or(31, |d| d.day());
+    let start_day = if end.day() == last_of_month { start.day().min(end.day()) } else { start.day() };
+    if (end.day(), end.time()) < (start_day, start.time()) {
+        months -= 1;
+    }
+    months
+}
+
 /// `date_diff(unit, a, b)`: whole units from a to b, truncated toward zero.
 pub fn date_diff(unit: &str, a: &Instant, b: &Instant) -> Result<i64> {
     let ms = b.millis - a.millis;
     let date = a.date && b.date;
     let fixed = |per: i64| if date { Err(bad_unit(unit, true)) } else { Ok(ms / per) };
-    let months = || {
-        let (x, y) = (local(a), local(b));
-        let mut m =
-            (i64::from(y.year()) * 12 + i64::from(y.month0())) - (i64::from(x.year()) * 12 + i64::from(x.month0()));
-        let (xd, yd) = ((x.day(), x.time()), (y.day(), y.time()));
-        if m > 0 && yd < xd {
-            m -= 1;
-        } else if m < 0 && yd > xd {
-            m += 1;
-        }
-        m
-    };
+    let months = || joda_months(local(a), local(b));
     match unit {
         "millisecond" => fixed(1),
         "second" => fixed(1000),
@@ -786,6 +796,19 @@ mod tests {
         assert_eq!(date_diff("day", &ts("2024-01-01 23:00:00"), &ts("2024-01-02 01:00:00")).unwrap(), 0);
         assert_eq!(date_diff("minute", &ts("2024-01-01 00:10:00"), &ts("2024-01-01 00:00:00")).unwrap(), -10);
         assert_eq!(date_diff("week", &date("2024-01-01"), &date("2024-01-20")).unwrap(), 2);
+        // Joda's month difference: a start day past the end month's last day counts as that day,
+        // so the difference is the months `date_add` needs (Jan 31 + 1 month = Feb 29 in 2024).
+        let months = |x: &str, y: &str| date_diff("month", &date(x), &date(y)).unwrap();
+        assert_eq!(months("2024-01-31", "2024-02-29"), 1);
+        assert_eq!(months("2024-01-31", "2024-02-28"), 0);
+        assert_eq!(months("2023-01-31", "2023-02-28"), 1);
+        assert_eq!(months("2024-03-31", "2024-04-30"), 1);
+        assert_eq!(months("2024-02-29", "2024-01-31"), -1);
+        assert_eq!(months("2024-01-15", "2024-02-14"), 0);
+        assert_eq!(months("2024-01-15", "2024-02-15"), 1);
+        assert_eq!(date_diff("month", &ts("2024-01-31 10:00:00"), &ts("2024-02-29 09:00:00")).unwrap(), 0);
+        assert_eq!(date_diff("year", &date("2020-02-29"), &date("2021-02-28")).unwrap(), 1);
+        assert_eq!(date_diff("quarter", &date("2024-01-31"), &date("2024-04-30")).unwrap(), 1);
         let w = date("2024-03-15");
         assert_eq!(show(&w, date_trunc("week", &w).unwrap()), "2024-03-11");
         assert_eq!(show(&w, date_trunc("quarter", &w).unwrap()), "2024-01-01");
