@@ -90,8 +90,8 @@ impl CatalogProvider for GlueCatalog {
     }
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
-        if name == "information_schema" {
-            return None;
+        if name == super::information_schema::NAME {
+            return Some(Arc::new(super::information_schema::InformationSchema::new(self.env.clone())));
         }
         self.env.catalog.get_database(None, name).ok()?;
         Some(Arc::new(GlueSchema { env: self.env.clone(), db: name.to_string() }))

@@ -341,3 +341,77 @@ async fn utility_statements_answer_as_athenas_hive_engine() {
         .await;
     assert!(missing.unwrap_err().message().unwrap().starts_with("Entity Not Found"));
 }
+
+/// `information_schema` answers from the Glue catalog as Athena's does: Trino type names,
+/// partition keys after the data columns marked `partition key`, views with their SQL, and a
+/// table created through Glue (not SQL) visible at once.
+#[tokio::test]
+async fn information_schema_describes_the_glue_catalog() {
+    let lakebox = Lakebox::start().await.unwrap();
+    lakebox.create_bucket("lake").await.unwrap();
+    lakebox.query("default", "CREATE DATABASE shop").await.unwrap();
+    let ddl = "CREATE EXTERNAL TABLE shop.orders (id bigint COMMENT 'order id', amount decimal(10,2),
+                   tags array<string>, placed timestamp, qty int)
+               PARTITIONED BY (dt string) STORED AS PARQUET LOCATION 's3://lake/orders/'";
+    lakebox.query("shop", ddl).await.unwrap();
+    lakebox.query("shop", "CREATE VIEW big_orders AS SELECT id FROM orders WHERE amount > 100").await.unwrap();
+    let input = aws_sdk_glue::types::TableInput::builder()
+        .name("events")
+        .storage_descriptor(
+            aws_sdk_glue::types::StorageDescriptor::builder()
+                .columns(aws_sdk_glue::types::Column::builder().name("kind").r#type("string").build().unwrap())
+                .location("s3://lake/events/")
+                .build(),
+        )
+        .build()
+        .unwrap();
+    lakebox.glue().create_table().database_name("shop").table_input(input).send().await.unwrap();
+
+    let schemata = lakebox.query("default", "SELECT schema_name FROM information_schema.schemata").await.unwrap();
+    assert_eq!(schemata.text_rows(), vec![vec!["default"], vec!["information_schema"], vec!["shop"]]);
+    let tables = lakebox
+        .query(
+            "default",
+            "SELECT table_catalog, table_name, table_type FROM information_schema.tables
+             WHERE table_schema = 'shop' ORDER BY table_name",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        tables.text_rows(),
+        vec![
+            vec!["awsdatacatalog", "big_orders", "VIEW"],
+            vec!["awsdatacatalog", "events", "BASE TABLE"],
+            vec!["awsdatacatalog", "orders", "BASE TABLE"],
+        ]
+    );
+    let columns = lakebox
+        .query(
+            "shop",
+            "SELECT column_name, ordinal_position, data_type, comment, extra_info, is_nullable
+             FROM information_schema.columns WHERE table_schema = 'shop' AND table_name = 'orders'
+             ORDER BY ordinal_position",
+        )
+        .await
+        .unwrap();
+    let row = |v: &[Option<&str>]| v.iter().map(|s| s.map(str::to_string)).collect::<Vec<_>>();
+    assert_eq!(
+        columns.rows,
+        vec![
+            row(&[Some("id"), Some("1"), Some("bigint"), Some("order id"), None, Some("YES")]),
+            row(&[Some("amount"), Some("2"), Some("decimal(10,2)"), None, None, Some("YES")]),
+            row(&[Some("tags"), Some("3"), Some("array(varchar)"), None, None, Some("YES")]),
+            row(&[Some("placed"), Some("4"), Some("timestamp(3)"), None, None, Some("YES")]),
+            row(&[Some("qty"), Some("5"), Some("integer"), None, None, Some("YES")]),
+            row(&[Some("dt"), Some("6"), Some("varchar"), None, Some("partition key"), Some("YES")]),
+        ]
+    );
+    let views = lakebox
+        .query("shop", "SELECT table_name, view_definition FROM information_schema.views WHERE table_schema = 'shop'")
+        .await
+        .unwrap();
+    assert_eq!(views.text_rows(), vec![vec!["big_orders", "SELECT id FROM orders WHERE amount > 100"]]);
+    // Unknown tables of the schema are TABLE_NOT_FOUND, as any table.
+    let missing = lakebox.run_query("default", "SELECT * FROM information_schema.nothing").await.unwrap();
+    assert!(missing.status().unwrap().state_change_reason().unwrap().starts_with("TABLE_NOT_FOUND"));
+}
