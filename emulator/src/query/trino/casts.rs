@@ -124,7 +124,7 @@ fn cast(a: &Args<'_>, ty: &TrinoType, safe: bool) -> Result<ArrayRef> {
         other
             if (from_json || matches!(input.data_type(), DataType::Utf8)) && !matches!(other, TrinoType::Plain(_)) =>
         {
-            decode_json(input, &other.arrow(), safe)
+            decode_json(input, other, safe)
         }
         other => {
             cast_with_options(input, &other.arrow(), &CastOptions { safe, ..Default::default() }).map_err(cast_failure)
@@ -132,15 +132,53 @@ fn cast(a: &Args<'_>, ty: &TrinoType, safe: bool) -> Result<ArrayRef> {
     }
 }
 
+/// A JSON value shaped for arrow's reader as Trino casts JSON: `json` elements stay JSON (their
+/// text), numbers and booleans cast to `varchar` are their text, and a JSON array cast to a row
+/// fills its fields by position (an object by name, any case).
+fn conform(v: serde_json::Value, ty: &TrinoType) -> serde_json::Value {
+    use serde_json::Value;
+    match (ty, v) {
+        (_, Value::Null) => Value::Null,
+        (TrinoType::Json, v) => Value::String(v.to_string()),
+        (TrinoType::Varchar(_), v @ (Value::Number(_) | Value::Bool(_))) => Value::String(v.to_string()),
+        (TrinoType::Array(e), Value::Array(items)) => Value::Array(items.into_iter().map(|i| conform(i, e)).collect()),
+        (TrinoType::Map(_, value), Value::Object(m)) => {
+            Value::Object(m.into_iter().map(|(k, v)| (k, conform(v, value))).collect())
+        }
+        (TrinoType::Row(fields), Value::Array(items)) => {
+            Value::Object(fields.iter().zip(items).map(|((name, t), v)| (name.clone(), conform(v, t))).collect())
+        }
+        (TrinoType::Row(fields), Value::Object(m)) => {
+            let mut m: Vec<(String, Value)> = m.into_iter().collect();
+            Value::Object(
+                fields
+                    .iter()
+                    .map(|(name, t)| {
+                        let v = m
+                            .iter()
+                            .position(|(k, _)| k.eq_ignore_ascii_case(name))
+                            .map_or(Value::Null, |i| m.swap_remove(i).1);
+                        (name.clone(), conform(v, t))
+                    })
+                    .collect(),
+            )
+        }
+        (_, v) => v,
+    }
+}
+
 /// JSON text rows decoded into `to` by arrow's JSON reader (one `{"v": ...}` line per row).
-fn decode_json(input: &ArrayRef, to: &DataType, safe: bool) -> Result<ArrayRef> {
+fn decode_json(input: &ArrayRef, ty: &TrinoType, safe: bool) -> Result<ArrayRef> {
+    let to = &ty.arrow();
     let strings = input.as_any().downcast_ref::<StringArray>().ok_or_else(|| cast_failure("not text"))?;
     let schema = Arc::new(Schema::new(vec![Field::new("v", to.clone(), true)]));
     let mut out: Vec<ArrayRef> = Vec::with_capacity(strings.len());
     for v in strings.iter() {
-        let line = match v {
+        let line = match v.map(|s| serde_json::from_str::<serde_json::Value>(s).map(|j| conform(j, ty))) {
             None => "{\"v\": null}".to_string(),
-            Some(s) => format!("{{\"v\": {s}}}"),
+            Some(Ok(j)) => serde_json::json!({ "v": j }).to_string(),
+            // Not JSON: arrow's reader gives the error (or NULL for TRY_CAST).
+            Some(Err(_)) => format!("{{\"v\": {}}}", v.unwrap_or_default()),
         };
         let mut decoder =
             datafusion::arrow::json::ReaderBuilder::new(schema.clone()).build_decoder().map_err(cast_failure)?;
