@@ -254,13 +254,7 @@ pub fn date_diff(a: &Args<'_>) -> Result<Option<ArrayRef>> {
 pub fn json_extract_scalar(a: &Args<'_>) -> Result<Option<ArrayRef>> {
     let (Some(s), Some(path)) = (text(a, 0)?, a.constant_text(1)) else { return Ok(None) };
     let steps = super::json::parse_path(path)?;
-    let out: StringArray = strings(&s)
-        .iter()
-        .map(|v| {
-            let v: serde_json::Value = serde_json::from_str(v?).ok()?;
-            super::json::walk(&v, &steps).and_then(super::json::scalar_text)
-        })
-        .collect();
+    let out: StringArray = strings(&s).iter().map(|v| super::json::extract_scalar(v?, &steps)).collect();
     Ok(Some(Arc::new(out)))
 }
 

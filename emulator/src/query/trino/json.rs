@@ -68,6 +68,31 @@ pub fn walk<'a>(mut v: &'a Value, steps: &[Step]) -> Option<&'a Value> {
     Some(v)
 }
 
+/// `json_extract_scalar`: the text of the scalar at `steps` of `text`, a number as it is written
+/// there (Trino returns the parser's token text: `1.50` stays `1.50`, `1e2` stays `1e2`, where a
+/// parsed value would print `1.5` and `100.0`). Walks raw sub-values, so only the path is parsed.
+pub fn extract_scalar(text: &str, steps: &[Step]) -> Option<String> {
+    use serde_json::value::RawValue;
+    let mut current: &RawValue = serde_json::from_str(text).ok()?;
+    for step in steps {
+        current = match step {
+            Step::Key(k) => {
+                let object: std::collections::HashMap<String, &RawValue> = serde_json::from_str(current.get()).ok()?;
+                *object.get(k)?
+            }
+            Step::Index(i) => {
+                let array: Vec<&RawValue> = serde_json::from_str(current.get()).ok()?;
+                *array.get(*i)?
+            }
+        };
+    }
+    let raw = current.get().trim();
+    match raw.as_bytes().first()? {
+        b'-' | b'0'..=b'9' => Some(raw.to_string()),
+        _ => scalar_text(&serde_json::from_str(raw).ok()?),
+    }
+}
+
 /// The text `json_extract_scalar` gives for a value: strings unquoted, no arrays or objects.
 pub fn scalar_text(v: &Value) -> Option<String> {
     match v {
@@ -125,7 +150,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                 }
                 strict(a, |r| {
                     let steps = parse_path(text(&r[1]).unwrap_or(""))?;
-                    Ok(utf8(parse(text(&r[0]).unwrap_or("")).and_then(|v| walk(&v, &steps).and_then(scalar_text))))
+                    Ok(utf8(extract_scalar(text(&r[0]).unwrap_or(""), &steps)))
                 })
             },
         )
@@ -271,5 +296,27 @@ mod tests {
         assert_eq!(scalar_text(&serde_json::json!([1])), None);
         // Canonical text: keys sorted, no spaces.
         assert_eq!(serde_json::from_str::<Value>(r#"{"b": 1, "a": 2}"#).unwrap().to_string(), r#"{"a":2,"b":1}"#);
+    }
+
+    #[test]
+    fn scalars_are_extracted_as_written_and_walk_like_values() {
+        let text =
+            r#"{"store": {"book": [{"title": "A\u00e9", "price": 8.50}, {"price": 1E+2}]}, "a b": [true, null]}"#;
+        let get = |p: &str| extract_scalar(text, &parse_path(p).unwrap());
+        assert_eq!(get("$.store.book[0].price").as_deref(), Some("8.50"));
+        assert_eq!(get("$.store.book[1].price").as_deref(), Some("1E+2"));
+        assert_eq!(get("$.store.book[0].title").as_deref(), Some("Aé"));
+        assert_eq!(get("$[\"a b\"][0]").as_deref(), Some("true"));
+        // NULL for JSON null, containers, missing keys, indexes past the end and bad JSON.
+        for p in ["$[\"a b\"][1]", "$.store", "$.store.book", "$.nothing", "$.store.book[5]", "$.store.book.x"] {
+            assert_eq!(get(p), None, "{p}");
+        }
+        assert_eq!(extract_scalar("{bad", &parse_path("$.a").unwrap()), None);
+        // The same paths through parsed values agree wherever the number text is not at stake.
+        let v: Value = serde_json::from_str(text).unwrap();
+        for p in ["$.store.book[0].title", "$[\"a b\"][0]", "$.store", "$.nothing"] {
+            let steps = parse_path(p).unwrap();
+            assert_eq!(extract_scalar(text, &steps), walk(&v, &steps).and_then(scalar_text), "{p}");
+        }
     }
 }
