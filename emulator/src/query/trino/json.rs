@@ -72,24 +72,113 @@ pub fn walk<'a>(mut v: &'a Value, steps: &[Step]) -> Option<&'a Value> {
 /// there (Trino returns the parser's token text: `1.50` stays `1.50`, `1e2` stays `1e2`, where a
 /// parsed value would print `1.5` and `100.0`). Walks raw sub-values, so only the path is parsed.
 pub fn extract_scalar(text: &str, steps: &[Step]) -> Option<String> {
-    use serde_json::value::RawValue;
-    let mut current: &RawValue = serde_json::from_str(text).ok()?;
-    for step in steps {
-        current = match step {
-            Step::Key(k) => {
-                let object: std::collections::HashMap<String, &RawValue> = serde_json::from_str(current.get()).ok()?;
-                *object.get(k)?
-            }
-            Step::Index(i) => {
-                let array: Vec<&RawValue> = serde_json::from_str(current.get()).ok()?;
-                *array.get(*i)?
-            }
-        };
-    }
-    let raw = current.get().trim();
+    let raw = match steps {
+        [] => serde_json::from_str::<&serde_json::value::RawValue>(text).ok()?.get(),
+        steps => steps.iter().try_fold(text, |doc, step| pick(doc, step))?,
+    };
+    let raw = raw.trim();
     match raw.as_bytes().first()? {
         b'-' | b'0'..=b'9' => Some(raw.to_string()),
         _ => scalar_text(&serde_json::from_str(raw).ok()?),
+    }
+}
+
+/// The raw text of the member or element `step` of the JSON `doc` (None if it has none, or is
+/// not JSON). One pass over `doc` that builds nothing: other members are skipped unparsed.
+fn pick<'a>(doc: &'a str, step: &Step) -> Option<&'a str> {
+    use serde::de::DeserializeSeed as _;
+    let mut de = serde_json::Deserializer::from_str(doc);
+    let found = Pick(step).deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    found.map(serde_json::value::RawValue::get)
+}
+
+struct Pick<'s>(&'s Step);
+
+/// A map key, borrowed from the text unless it has escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Pick<'_> {
+    type Value = Option<&'de serde_json::value::RawValue>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Pick<'_> {
+    type Value = Option<&'de serde_json::value::RawValue>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            // The last of duplicate keys wins, as when the object is parsed into a map.
+            match self.0 {
+                Step::Key(want) if *key == **want => found = Some(map.next_value()?),
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Self::Value, A::Error> {
+        let mut found = None;
+        let mut at = 0;
+        loop {
+            if matches!(self.0, Step::Index(i) if *i == at) {
+                match seq.next_element()? {
+                    Some(v) => found = Some(v),
+                    None => break,
+                }
+            } else if seq.next_element::<serde::de::IgnoredAny>()?.is_none() {
+                break;
+            }
+            at += 1;
+        }
+        Ok(found)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
     }
 }
 
