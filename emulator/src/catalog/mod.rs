@@ -38,6 +38,20 @@ pub struct Page<T> {
     pub next_token: Option<String>,
 }
 
+/// Every item of a paged listing, page after page.
+fn every<T>(mut list: impl FnMut(&PageRequest) -> Result<Page<T>>) -> Result<Vec<T>> {
+    let mut items = Vec::new();
+    let mut page = PageRequest::default();
+    loop {
+        let p = list(&page)?;
+        items.extend(p.items);
+        match p.next_token {
+            Some(t) => page.next_token = Some(t),
+            None => return Ok(items),
+        }
+    }
+}
+
 /// Where a caller is in a paged listing.
 #[derive(Debug, Clone, Default)]
 pub struct PageRequest {
@@ -144,6 +158,11 @@ impl Catalog {
     }
 
     /// `GetDatabases`, in name order.
+    /// Every database, page after page (for callers that need the whole list, not an API page).
+    pub fn all_databases(&self, catalog_id: Option<&str>) -> Result<Vec<Database>> {
+        every(|page| self.get_databases(catalog_id, page))
+    }
+
     pub fn get_databases(&self, catalog_id: Option<&str>, page: &PageRequest) -> Result<Page<Database>> {
         let catalog = self.catalog_id(catalog_id)?;
         let after = page.position("db")?.unwrap_or_default();

@@ -87,6 +87,11 @@ impl Catalog {
     }
 
     /// `GetTables`: the tables of a database whose names match `expression`, in name order.
+    /// Every table of `db`, page after page (for callers that need the whole list).
+    pub fn all_tables(&self, catalog_id: Option<&str>, db: &str) -> Result<Vec<Table>> {
+        super::every(|page| self.get_tables(catalog_id, db, None, page))
+    }
+
     pub fn get_tables(
         &self,
         catalog_id: Option<&str>,

@@ -6,7 +6,6 @@
 
 use super::provider::{CATALOG_NAME, QueryEnv};
 use super::types::{athena_type_name, hive_to_arrow};
-use crate::catalog::PageRequest;
 use crate::catalog::model::Table;
 use async_trait::async_trait;
 use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
@@ -29,40 +28,17 @@ impl InformationSchema {
         Self { env }
     }
 
+    /// The database names, in name order (the catalog lists them so).
     fn databases(&self) -> Result<Vec<String>> {
-        let mut names = Vec::new();
-        let mut page = PageRequest::default();
-        loop {
-            let p = self.env.catalog.get_databases(None, &page).map_err(external)?;
-            names.extend(p.items.into_iter().map(|d| d.name));
-            match p.next_token {
-                Some(t) => page.next_token = Some(t),
-                None => break,
-            }
-        }
-        names.sort();
-        Ok(names)
+        Ok(self.env.catalog.all_databases(None).map_err(external)?.into_iter().map(|d| d.name).collect())
     }
 
-    fn tables(&self, db: &str) -> Result<Vec<Table>> {
-        let mut tables = Vec::new();
-        let mut page = PageRequest::default();
-        loop {
-            let p = self.env.catalog.get_tables(None, db, None, &page).map_err(external)?;
-            tables.extend(p.items);
-            match p.next_token {
-                Some(t) => page.next_token = Some(t),
-                None => break,
-            }
-        }
-        tables.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(tables)
-    }
-
+    /// Every table of every database, by database and then table name (the catalog's order).
     fn all_tables(&self) -> Result<Vec<(String, Table)>> {
         let mut all = Vec::new();
         for db in self.databases()? {
-            all.extend(self.tables(&db)?.into_iter().map(|t| (db.clone(), t)));
+            let tables = self.env.catalog.all_tables(None, &db).map_err(external)?;
+            all.extend(tables.into_iter().map(|t| (db.clone(), t)));
         }
         Ok(all)
     }

@@ -77,16 +77,8 @@ impl GlueCatalog {
 
 impl CatalogProvider for GlueCatalog {
     fn schema_names(&self) -> Vec<String> {
-        let mut names = Vec::new();
-        let mut page = crate::catalog::PageRequest::default();
-        while let Ok(p) = self.env.catalog.get_databases(None, &page) {
-            names.extend(p.items.into_iter().map(|d| d.name));
-            match p.next_token {
-                Some(t) => page.next_token = Some(t),
-                None => break,
-            }
-        }
-        names
+        let databases = self.env.catalog.all_databases(None).unwrap_or_default();
+        databases.into_iter().map(|d| d.name).collect()
     }
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
@@ -108,16 +100,8 @@ pub struct GlueSchema {
 #[async_trait]
 impl SchemaProvider for GlueSchema {
     fn table_names(&self) -> Vec<String> {
-        let mut names = Vec::new();
-        let mut page = crate::catalog::PageRequest::default();
-        while let Ok(p) = self.env.catalog.get_tables(None, &self.db, None, &page) {
-            names.extend(p.items.into_iter().map(|t| t.name));
-            match p.next_token {
-                Some(t) => page.next_token = Some(t),
-                None => break,
-            }
-        }
-        names
+        let tables = self.env.catalog.all_tables(None, &self.db).unwrap_or_default();
+        tables.into_iter().map(|t| t.name).collect()
     }
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {

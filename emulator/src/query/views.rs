@@ -324,25 +324,16 @@ impl Engine {
             ),
             None => None,
         };
-        let mut names = Vec::new();
-        let mut page = crate::catalog::PageRequest::default();
-        loop {
-            let p = self
-                .catalog
-                .get_tables(None, &db, None, &page)
-                .map_err(|_| Failure::trino("SCHEMA_NOT_FOUND", format!("line 1:1: Schema '{db}' does not exist")))?;
-            names.extend(
-                p.items
-                    .into_iter()
-                    .filter(|t| t.table_type.as_deref() == Some("VIRTUAL_VIEW"))
-                    .map(|t| t.name)
-                    .filter(|n| matcher.as_ref().is_none_or(|m| m.is_match(n))),
-            );
-            match p.next_token {
-                Some(t) => page.next_token = Some(t),
-                None => break,
-            }
-        }
+        let tables = self
+            .catalog
+            .all_tables(None, &db)
+            .map_err(|_| Failure::trino("SCHEMA_NOT_FOUND", format!("line 1:1: Schema '{db}' does not exist")))?;
+        let mut names: Vec<String> = tables
+            .into_iter()
+            .filter(|t| t.table_type.as_deref() == Some("VIRTUAL_VIEW"))
+            .map(|t| t.name)
+            .filter(|n| matcher.as_ref().is_none_or(|m| m.is_match(n)))
+            .collect();
         names.sort();
         self.txt_outcome(request, &["views"], names, Some(0)).await
     }

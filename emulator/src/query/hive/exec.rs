@@ -331,36 +331,21 @@ pub async fn execute(cx: &HiveContext<'_>, statement: HiveStatement) -> Result<H
         HiveStatement::MsckRepair { table } => msck_repair(cx, &table).await,
         HiveStatement::ShowDatabases { pattern } => {
             let matcher = pattern.as_deref().map(hive_pattern).transpose()?;
-            let mut rows = Vec::new();
-            let mut page = PageRequest::default();
-            loop {
-                let p = cx.catalog.get_databases(None, &page).map_err(internal)?;
-                rows.extend(
-                    p.items.into_iter().map(|d| d.name).filter(|n| matcher.as_ref().is_none_or(|m| m.is_match(n))),
-                );
-                match p.next_token {
-                    Some(t) => page.next_token = Some(t),
-                    None => break,
-                }
-            }
+            let databases = cx.catalog.all_databases(None).map_err(internal)?;
+            let rows = databases
+                .into_iter()
+                .map(|d| d.name)
+                .filter(|n| matcher.as_ref().is_none_or(|m| m.is_match(n)))
+                .collect();
             Ok(HiveOutput { columns: vec!["database_name"], rows })
         }
         HiveStatement::ShowTables { database, pattern } => {
             let db = database.unwrap_or_else(|| cx.database.to_string());
             cx.require_database(&db)?;
             let matcher = pattern.as_deref().map(hive_pattern).transpose()?;
-            let mut rows = Vec::new();
-            let mut page = PageRequest::default();
-            loop {
-                let p = cx.catalog.get_tables(None, &db, None, &page).map_err(internal)?;
-                rows.extend(
-                    p.items.into_iter().map(|t| t.name).filter(|n| matcher.as_ref().is_none_or(|m| m.is_match(n))),
-                );
-                match p.next_token {
-                    Some(t) => page.next_token = Some(t),
-                    None => break,
-                }
-            }
+            let tables = cx.catalog.all_tables(None, &db).map_err(internal)?;
+            let mut rows: Vec<String> =
+                tables.into_iter().map(|t| t.name).filter(|n| matcher.as_ref().is_none_or(|m| m.is_match(n))).collect();
             rows.sort();
             Ok(HiveOutput { columns: vec!["tab_name"], rows })
         }
