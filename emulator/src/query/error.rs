@@ -95,6 +95,7 @@ pub fn from_datafusion(e: &DataFusionError, sql: &str) -> Failure {
         "NOT_SUPPORTED",
         "INVALID_CAST_ARGUMENT",
         "INVALID_PARAMETER_USAGE",
+        "INVALID_LITERAL",
         // The Trino functions (query::trino) word their errors as Trino does.
         "INVALID_FUNCTION_ARGUMENT",
         "NUMERIC_VALUE_OUT_OF_RANGE",
@@ -227,6 +228,9 @@ fn execution_failure(message: &str) -> Failure {
     }
     if let Some(key) = message.split("duplicate key found: ").nth(1) {
         return Failure::trino("INVALID_FUNCTION_ARGUMENT", format!("Duplicate map keys ({key}) are not allowed"));
+    }
+    if message.contains("Scalar subquery returned more than one row") {
+        return Failure::trino("SUBQUERY_MULTIPLE_ROWS", "Scalar sub-query has returned multiple rows");
     }
     if message.contains("Divide by zero") || message.contains("Division by zero") {
         return Failure::trino("DIVISION_BY_ZERO", "Division by zero");

@@ -347,6 +347,8 @@ pub struct TrinoCasts {
     timestamp_text: Arc<ScalarUDF>,
     local_time: Arc<ScalarUDF>,
     json_text: Arc<ScalarUDF>,
+    text_timestamp: Arc<ScalarUDF>,
+    nullable: Arc<ScalarUDF>,
 }
 
 impl Default for TrinoCasts {
@@ -448,6 +450,17 @@ impl Default for TrinoCasts {
             timestamp_text: Arc::new(timestamp_text),
             local_time: Arc::new(local_time),
             json_text: Arc::new(json_text),
+            text_timestamp: Arc::new(super::timestamp_text::cast_udf()),
+            // Volatile so that constant folding keeps it (a folded literal is non-nullable again).
+            nullable: Arc::new(
+                Udf::new(
+                    "__lakebox_nullable",
+                    super::udf::arity_with(&[1], datafusion::logical_expr::Volatility::Volatile),
+                    |t| Ok(t[0].clone()),
+                    |a| Ok(a.get(0).clone()),
+                )
+                .udf(),
+            ),
         }
     }
 }
@@ -458,14 +471,36 @@ impl AnalyzerRule for TrinoCasts {
         plan.transform_up_with_subqueries(|plan| {
             let schema = datafusion::logical_expr::utils::merge_schema(&plan.inputs());
             let rewrite = |e: Expr| -> Result<Transformed<Expr>> {
-                // round/ceil/floor of a decimal: Trino's result types (round(x, d) is
-                // decimal(p + 1, s); round(x), ceil(x), floor(x) are decimal(p - s + 1, 0)).
+                // An uncorrelated scalar subquery is NULL when it has no row, but DataFusion types
+                // it as its column (`(SELECT 1 WHERE false)` would be a non-nullable column
+                // holding a NULL, and the batch fails): its column is made nullable.
+                if let Expr::ScalarSubquery(sq) = &e
+                    && sq.outer_ref_columns.is_empty()
+                    && sq.subquery.schema().fields().len() == 1
+                    && !sq.subquery.schema().field(0).is_nullable()
+                {
+                    let (qualifier, field) = sq.subquery.schema().qualified_field(0);
+                    let column = Expr::Column(datafusion::common::Column::new(qualifier.cloned(), field.name()));
+                    let wrapped = Expr::ScalarFunction(ScalarFunction::new_udf(self.nullable.clone(), vec![column]))
+                        .alias(field.name());
+                    let plan = datafusion::logical_expr::Projection::try_new(vec![wrapped], sq.subquery.clone())?;
+                    let mut sq = sq.clone();
+                    sq.subquery = Arc::new(LogicalPlan::Projection(plan));
+                    return Ok(Transformed::yes(Expr::ScalarSubquery(sq)));
+                }
+                // round/ceil/floor/truncate of a decimal: Trino's result types (round(x, d) is
+                // decimal(p + 1, s); round(x), ceil(x), floor(x) are decimal(p - s + 1, 0);
+                // truncate(x) is decimal(max(1, p - s), 0) and truncate(x, d) decimal(p, s)).
                 if let Expr::ScalarFunction(f) = &e
-                    && matches!(f.name(), "round" | "ceil" | "floor")
+                    && matches!(f.name(), "round" | "ceil" | "floor" | "trunc")
                     && let Some(Ok(DataType::Decimal128(p, s))) = f.args.first().map(|a| a.get_type(&schema))
                 {
                     let to = if f.name() == "round" && f.args.len() == 2 {
                         DataType::Decimal128((p + 1).min(38), s)
+                    } else if f.name() == "trunc" && f.args.len() == 2 {
+                        DataType::Decimal128(p, s)
+                    } else if f.name() == "trunc" {
+                        DataType::Decimal128((p as i16 - s as i16).clamp(1, 38) as u8, 0)
                     } else {
                         DataType::Decimal128((p as i16 - s as i16 + i16::from(s > 0)).clamp(1, 38) as u8, 0)
                     };
@@ -498,6 +533,18 @@ impl AnalyzerRule for TrinoCasts {
                         datafusion::logical_expr::cast(x, to)
                     };
                     return Ok(Transformed::yes(out));
+                }
+                // Text to `timestamp(p)` by Trino's rules (optional seconds, no `T`, zone ignored).
+                if let DataType::Timestamp(unit, None) = &to
+                    && is_text(&from)
+                {
+                    let x = (**inner).clone();
+                    return Ok(Transformed::yes(super::timestamp_text::cast_expr(
+                        &self.text_timestamp,
+                        x,
+                        *unit,
+                        is_try,
+                    )));
                 }
                 if let (DataType::Timestamp(_, Some(_)), DataType::Timestamp(_, None)) = (&from, &to) {
                     // Trino keeps the wall-clock time and drops the zone.

@@ -1,7 +1,7 @@
 //! Trino's binary (varbinary) functions, and its URL functions.
 //! <https://trino.io/docs/current/functions/binary.html>, <https://trino.io/docs/current/functions/url.html>
 
-use super::udf::{Udf, arity, invalid};
+use super::udf::{Udf, arity, invalid, is_binary};
 use super::values::{bigint, binary, bytes, int, rowwise, strict, text, utf8};
 use base64::Engine as _;
 use datafusion::arrow::datatypes::DataType;
@@ -14,10 +14,11 @@ fn bytes_fn(
     f: impl Fn(&[u8]) -> Result<ScalarValue> + Send + Sync + 'static,
 ) -> ScalarUDF {
     let typed = result.clone();
+    let function = name.to_string();
     Udf::new(
         name,
         arity(&[1]),
-        move |_| Ok(typed.clone()),
+        move |t| expect(&function, &t[0], "varbinary", is_binary).map(|()| typed.clone()),
         move |a| {
             rowwise(a, |r| match bytes(&r[0]) {
                 Some(b) => f(b),
@@ -30,10 +31,11 @@ fn bytes_fn(
 
 fn text_fn(name: &str, result: DataType, f: impl Fn(&str) -> Result<ScalarValue> + Send + Sync + 'static) -> ScalarUDF {
     let typed = result.clone();
+    let function = name.to_string();
     Udf::new(
         name,
         arity(&[1]),
-        move |_| Ok(typed.clone()),
+        move |t| expect(&function, &t[0], "varchar", is_text).map(|()| typed.clone()),
         move |a| {
             rowwise(a, |r| match text(&r[0]) {
                 Some(s) => f(s),
@@ -42,6 +44,22 @@ fn text_fn(name: &str, result: DataType, f: impl Fn(&str) -> Result<ScalarValue>
         },
     )
     .udf()
+}
+
+fn is_text(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+/// Trino resolves these functions by their argument type: `to_hex(255)` has no match (it is
+/// not NULL).
+fn expect(function: &str, t: &DataType, expected: &str, ok: fn(&DataType) -> bool) -> Result<()> {
+    if ok(t) || matches!(t, DataType::Null) {
+        return Ok(());
+    }
+    Err(datafusion::error::DataFusionError::Plan(format!(
+        "TYPE_MISMATCH: line 1:1: Unexpected parameters ({}) for function {function}. Expected: {function}({expected})",
+        crate::query::types::athena_type_name(t)
+    )))
 }
 
 fn digest<D: sha2::Digest>(b: &[u8]) -> Result<ScalarValue> {

@@ -18,6 +18,7 @@ pub mod percentile;
 pub mod regex;
 pub mod rewrite;
 pub mod strings;
+pub mod timestamp_text;
 pub mod tokens;
 pub mod types;
 pub mod udf;
@@ -73,6 +74,7 @@ fn all_functions() -> &'static (Vec<datafusion::logical_expr::ScalarUDF>, Vec<da
             lambda::functions(),
             unnest::functions(),
             casts::functions(),
+            timestamp_text::functions(),
         ]
         .into_iter()
         .flatten()

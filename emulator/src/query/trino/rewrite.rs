@@ -514,6 +514,15 @@ impl VisitorMut for Rewriter {
             // Trino's `timestamp` is `timestamp(3)`: milliseconds (years up to 292 million), where
             // DataFusion's would be nanoseconds, which end in 2262 (`TIMESTAMP '9999-12-31
             // 23:59:59'`, a common "valid until" value, could not even be written).
+            // `TIMESTAMP '2012-10-31 01:00 UTC'` is a `timestamp(3) with time zone` in that zone
+            // (and a literal that is no timestamp fails as Trino's `INVALID_LITERAL`).
+            Expr::TypedString(ast::TypedString {
+                data_type: ast::DataType::Timestamp(_, ast::TimezoneInfo::None),
+                value: ast::ValueWithSpan { value: ast::Value::SingleQuotedString(text), .. },
+                ..
+            }) if super::timestamp_text::literal_is_zoned_or_invalid(text) => {
+                parse_expr(&format!("__lakebox_timestamptz_literal('{}')", text.replace('\'', "''")))
+            }
             Expr::Cast { data_type, .. } | Expr::TypedString(ast::TypedString { data_type, .. }) => {
                 match data_type {
                     ast::DataType::Timestamp(None, tz) => *data_type = ast::DataType::Timestamp(Some(3), *tz),
