@@ -297,6 +297,15 @@ fn static_type(e: &Expr) -> Option<super::types::TrinoType> {
                 "row" => Some(TrinoType::Row(
                     args.iter().map(|a| Some((String::new(), static_type(a)?))).collect::<Option<_>>()?,
                 )),
+                // An anonymous `ROW(...)` once rewritten (`'field0', a, 'field1', b`).
+                "named_struct"
+                    if args.len() % 2 == 0
+                        && args.chunks(2).enumerate().all(|(i, pair)| pair[0].to_string() == format!("'field{i}'")) =>
+                {
+                    Some(TrinoType::Row(
+                        args.chunks(2).map(|pair| Some((String::new(), static_type(&pair[1])?))).collect::<Option<_>>()?,
+                    ))
+                }
                 "map" if args.len() == 2 => match (&args[0], &args[1]) {
                     (Expr::Array(k), Expr::Array(v)) => {
                         Some(TrinoType::Map(Box::new(common(&k.elem)?), Box::new(common(&v.elem)?)))
@@ -331,6 +340,12 @@ fn function(f: &mut Function) -> Option<Expr> {
     let arg = |i: usize| args.get(i).map(ToString::to_string).unwrap_or_default();
     match (name.as_str(), args.len()) {
         ("typeof", 1) if plain => static_type(&args[0]).map(|t| Expr::value(ast::Value::SingleQuotedString(t.name()))),
+        // Athena names the fields of an anonymous row `field0`, `field1`, ... (DataFusion's
+        // `struct` says `c0`, `c1`): `ROW('Bob', 38)` shows as `{field0=Bob, field1=38}`.
+        ("row", n) if plain && n > 0 => parse_expr(&format!(
+            "named_struct({})",
+            (0..n).map(|i| format!("'field{i}', {}", arg(i))).collect::<Vec<_>>().join(", ")
+        )),
         ("if", 2) if plain => parse_expr(&format!("CASE WHEN {} THEN {} END", arg(0), arg(1))),
         ("if", 3) if plain => parse_expr(&format!("CASE WHEN {} THEN {} ELSE {} END", arg(0), arg(1), arg(2))),
         ("count_if", 1) => {
