@@ -20,6 +20,7 @@ pub mod rewrite;
 pub mod strings;
 pub mod timestamp_text;
 pub mod tokens;
+pub mod try_fn;
 pub mod types;
 pub mod udf;
 pub mod unnest;
@@ -75,6 +76,7 @@ fn all_functions() -> &'static (Vec<datafusion::logical_expr::ScalarUDF>, Vec<da
             unnest::functions(),
             casts::functions(),
             timestamp_text::functions(),
+            vec![try_fn::TryFunction::udf()],
         ]
         .into_iter()
         .flatten()

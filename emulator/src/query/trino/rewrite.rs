@@ -303,7 +303,9 @@ fn static_type(e: &Expr) -> Option<super::types::TrinoType> {
                         && args.chunks(2).enumerate().all(|(i, pair)| pair[0].to_string() == format!("'field{i}'")) =>
                 {
                     Some(TrinoType::Row(
-                        args.chunks(2).map(|pair| Some((String::new(), static_type(&pair[1])?))).collect::<Option<_>>()?,
+                        args.chunks(2)
+                            .map(|pair| Some((String::new(), static_type(&pair[1])?)))
+                            .collect::<Option<_>>()?,
                     ))
                 }
                 "map" if args.len() == 2 => match (&args[0], &args[1]) {
@@ -477,6 +479,16 @@ impl VisitorMut for TryRewriter {
                     && let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(flag))) = l.args.get_mut(2)
                 {
                     *flag = Expr::value(ast::Value::Boolean(true));
+                }
+            }
+            // A Trino function: NULL for the rows where it fails (`try_fn`).
+            Expr::Function(f)
+                if f.over.is_none() && f.filter.is_none() && name_of(f).is_some_and(|n| super::try_fn::wraps(&n)) =>
+            {
+                if let (Some(name), Some(mut args)) = (name_of(f), plain_args(f)) {
+                    args.insert(0, Expr::value(ast::Value::SingleQuotedString(name)));
+                    rename(f, super::try_fn::NAME);
+                    set_args(f, args);
                 }
             }
             _ => {}
