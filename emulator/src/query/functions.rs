@@ -319,7 +319,7 @@ impl ScalarUDFImpl for DatePartFn {
     }
 }
 
-/// `date(x)`: a timestamp or a `yyyy-mm-dd` string as a date.
+/// `date(x)`: a timestamp, or a `yyyy-mm-dd` string (trimmed, nothing after it), as a date.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct DateFn {
     signature: Signature,
@@ -356,6 +356,10 @@ impl ScalarUDFImpl for DateFn {
             Some(Raw::Times(t, scale)) => Arc::new(with_scale!(scale, S, {
                 unary::<_, _, datafusion::arrow::datatypes::Date32Type>(&t, |v| v.div_euclid(S * 86_400) as i32)
             })),
+            // Text as CAST(x AS date) reads it (Trino's date(x) is that cast).
+            _ if matches!(array.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => {
+                crate::query::trino::timestamp_text::cast_text_date(&array, false)?
+            }
             _ => {
                 cast_with_options(array.as_ref(), &DataType::Date32, &CastOptions { safe: false, ..Default::default() })
                     .map_err(|e| datafusion::error::DataFusionError::Execution(format!("INVALID_CAST_ARGUMENT: {e}")))?

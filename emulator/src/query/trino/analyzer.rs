@@ -348,6 +348,7 @@ pub struct TrinoCasts {
     local_time: Arc<ScalarUDF>,
     json_text: Arc<ScalarUDF>,
     text_timestamp: Arc<ScalarUDF>,
+    text_date: Arc<ScalarUDF>,
     nullable: Arc<ScalarUDF>,
 }
 
@@ -451,6 +452,7 @@ impl Default for TrinoCasts {
             local_time: Arc::new(local_time),
             json_text: Arc::new(json_text),
             text_timestamp: Arc::new(super::timestamp_text::cast_udf()),
+            text_date: Arc::new(super::timestamp_text::date_cast_udf()),
             // Volatile so that constant folding keeps it (a folded literal is non-nullable again).
             nullable: Arc::new(
                 Udf::new(
@@ -545,6 +547,14 @@ impl AnalyzerRule for TrinoCasts {
                         *unit,
                         is_try,
                     )));
+                }
+                // Text to `date`: trimmed, and only a date (Trino's `Value cannot be cast to date`).
+                if matches!(to, DataType::Date32) && is_text(&from) {
+                    let args = vec![(**inner).clone(), datafusion::logical_expr::lit(is_try)];
+                    return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(
+                        self.text_date.clone(),
+                        args,
+                    ))));
                 }
                 if let (DataType::Timestamp(_, Some(_)), DataType::Timestamp(_, None)) = (&from, &to) {
                     // Trino keeps the wall-clock time and drops the zone.

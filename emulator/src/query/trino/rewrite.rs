@@ -550,6 +550,13 @@ impl VisitorMut for Rewriter {
             }) if super::timestamp_text::literal_is_zoned_or_invalid(text) => {
                 parse_expr(&format!("__lakebox_timestamptz_literal('{}')", text.replace('\'', "''")))
             }
+            Expr::TypedString(ast::TypedString {
+                data_type: ast::DataType::Date,
+                value: ast::ValueWithSpan { value: ast::Value::SingleQuotedString(text), .. },
+                ..
+            }) if super::timestamp_text::parse_date(text).is_none() => {
+                parse_expr(&format!("__lakebox_invalid_literal('DATE', '{}')", text.replace('\'', "''")))
+            }
             Expr::Cast { data_type, .. } | Expr::TypedString(ast::TypedString { data_type, .. }) => {
                 match data_type {
                     ast::DataType::Timestamp(None, tz) => *data_type = ast::DataType::Timestamp(Some(3), *tz),

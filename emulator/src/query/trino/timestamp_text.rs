@@ -36,10 +36,8 @@ fn digits(s: &str, min: usize, max: usize) -> Option<(&str, &str)> {
     (n >= min).then(|| s.split_at(n))
 }
 
-/// Parses `s` as Trino's `DATETIME_PATTERN` does (the regular expression's optional parts are
-/// tried greedily; whatever follows a time that does not continue it is the zone, as the
-/// pattern's trailing `\s*(?<timezone>.+)?` takes it).
-pub fn parse(s: &str) -> Option<Written<'_>> {
+/// The date at the start of `s` (`[+-]yyyy-M-d`) and what follows it.
+fn date_prefix(s: &str) -> Option<(NaiveDate, &str)> {
     let (sign, rest) = match s.as_bytes().first()? {
         b'+' | b'-' => s.split_at(1),
         _ => ("", s),
@@ -48,7 +46,20 @@ pub fn parse(s: &str) -> Option<Written<'_>> {
     let (month, rest) = digits(rest.strip_prefix('-')?, 1, 2)?;
     let (day, rest) = digits(rest.strip_prefix('-')?, 1, 2)?;
     let year: i32 = format!("{sign}{year}").parse().ok()?;
-    let date = NaiveDate::from_ymd_opt(year, month.parse().ok()?, day.parse().ok()?)?;
+    Some((NaiveDate::from_ymd_opt(year, month.parse().ok()?, day.parse().ok()?)?, rest))
+}
+
+/// `CAST(text AS date)` as Trino's `DateOperators.castFromVarchar`: the trimmed text is a date
+/// and nothing else.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    date_prefix(s.trim()).and_then(|(d, rest)| rest.is_empty().then_some(d))
+}
+
+/// Parses `s` as Trino's `DATETIME_PATTERN` does (the regular expression's optional parts are
+/// tried greedily; whatever follows a time that does not continue it is the zone, as the
+/// pattern's trailing `\s*(?<timezone>.+)?` takes it).
+pub fn parse(s: &str) -> Option<Written<'_>> {
+    let (date, rest) = date_prefix(s)?;
     let mut written = Written { date, hour: 0, minute: 0, second: 0, fraction: "", zone: None };
     if rest.is_empty() {
         return Some(written);
@@ -172,6 +183,36 @@ pub fn cast_expr(
     datafusion::logical_expr::Expr::ScalarFunction(ScalarFunction::new_udf(udf.clone(), vec![x, lit(p), lit(safe)]))
 }
 
+/// `CAST(text AS date)` (`TRY_CAST` when `safe`).
+pub fn cast_text_date(input: &ArrayRef, safe: bool) -> Result<ArrayRef> {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    let strings = super::udf::strings(input)?;
+    let mut out = datafusion::arrow::array::Date32Builder::with_capacity(strings.len());
+    for s in strings.as_string::<i32>().iter() {
+        match s.map(|s| (s, parse_date(s))) {
+            None => out.append_null(),
+            Some((_, Some(d))) => out.append_value((d - epoch).num_days() as i32),
+            Some((_, None)) if safe => out.append_null(),
+            Some((s, None)) => return Err(invalid_cast(format!("Value cannot be cast to date: {s}"))),
+        }
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+/// `__lakebox_text_date(x, safe)`: what the analyzer puts in place of `CAST(x AS date)` for text.
+pub fn date_cast_udf() -> ScalarUDF {
+    Udf::new(
+        "__lakebox_text_date",
+        arity(&[2]),
+        |_| Ok(DataType::Date32),
+        |a| {
+            let safe = matches!(a.constants.get(1), Some(Some(ScalarValue::Boolean(Some(true)))));
+            cast_text_date(a.get(0), safe)
+        },
+    )
+    .udf()
+}
+
 /// The zone of a literal, as the result type names it: a region or `UTC` as written, an offset
 /// as `+01:00`.
 fn zone_name(z: &str) -> Option<Arc<str>> {
@@ -208,6 +249,22 @@ pub fn functions() -> Vec<ScalarUDF> {
     };
     vec![
         cast_udf(),
+        date_cast_udf(),
+        // `__lakebox_invalid_literal('DATE', '2024-13-01')`: a literal that is not of its type.
+        Udf::with_fields(
+            "__lakebox_invalid_literal",
+            arity(&[2]),
+            |_, scalars| {
+                let arg = |i: usize| scalars.get(i).copied().flatten().and_then(text).unwrap_or_default();
+                Err(datafusion::error::DataFusionError::Plan(format!(
+                    "INVALID_LITERAL: line 1:1: '{}' is not a valid {} literal",
+                    arg(1),
+                    arg(0)
+                )))
+            },
+            |a| datafusion::common::exec_err!("{} rows of an invalid literal", a.rows),
+        )
+        .udf(),
         Udf::with_fields(
             "__lakebox_timestamptz_literal",
             arity(&[1]),
@@ -301,6 +358,23 @@ mod tests {
         let out = cast_text(&input, TimeUnit::Millisecond, true).unwrap();
         let out = out.as_primitive::<datafusion::arrow::datatypes::TimestampMillisecondType>();
         assert_eq!(out.iter().collect::<Vec<_>>(), vec![Some(60_000), None, None]);
+    }
+
+    #[test]
+    fn dates_are_trimmed_and_nothing_else() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day);
+        assert_eq!(parse_date(" 2024-03-07 "), d(2024, 3, 7));
+        assert_eq!(parse_date("2024-3-7"), d(2024, 3, 7));
+        for s in ["2024-03-07 10:00", "2024-02-30", "2024-03-07T00:00", "20240307", "x"] {
+            assert_eq!(parse_date(s), None, "{s}");
+        }
+        let input: ArrayRef =
+            Arc::new(datafusion::arrow::array::StringArray::from(vec![Some("1970-01-02"), None, Some("x")]));
+        let err = cast_text_date(&input, false).unwrap_err().to_string();
+        assert!(err.contains("INVALID_CAST_ARGUMENT: Value cannot be cast to date: x"), "{err}");
+        let out = cast_text_date(&input, true).unwrap();
+        let out = out.as_primitive::<datafusion::arrow::datatypes::Date32Type>();
+        assert_eq!(out.iter().collect::<Vec<_>>(), vec![Some(1), None, None]);
     }
 
     #[test]
