@@ -49,7 +49,13 @@ fn temporal_signature() -> Signature {
         .collect();
     types.push(TypeSignature::Exact(vec![DataType::Date32]));
     types.push(TypeSignature::Exact(vec![DataType::Date64]));
-    types.push(TypeSignature::Exact(vec![DataType::Timestamp(Nanosecond, Some("+00:00".into()))]));
+    // A timestamp with time zone keeps its zone (the fields are its wall clock there).
+    let any_zone = || Some(datafusion::logical_expr::TIMEZONE_WILDCARD.into());
+    types.extend(
+        [Millisecond, Microsecond, Nanosecond, Second]
+            .into_iter()
+            .map(|u| TypeSignature::Exact(vec![DataType::Timestamp(u, any_zone())])),
+    );
     Signature::one_of(types, Volatility::Immutable)
 }
 
@@ -253,7 +259,8 @@ fn per_second(unit: TimeUnit) -> i64 {
     }
 }
 
-/// An array of timestamps (any unit, no zone) or dates as raw integers and their scale.
+/// An array of timestamps (any unit; with a zone, as their wall clock in it: Trino's `hour` of a
+/// `timestamp with time zone` is the hour there) or dates as raw integers and their scale.
 enum Raw {
     Times(Int64Array, i64),
     Days(Int64Array),
@@ -264,6 +271,23 @@ fn raw(array: &ArrayRef) -> Result<Option<Raw>> {
         DataType::Timestamp(unit, None) => {
             let ints = cast(array, &DataType::Int64)?;
             Some(Raw::Times(ints.as_primitive::<Int64Type>().clone(), per_second(*unit)))
+        }
+        DataType::Timestamp(unit, Some(tz)) => {
+            use crate::query::trino::datetime::{Zone, zone};
+            use chrono::{Offset, TimeZone};
+            let scale = per_second(*unit);
+            let ints = cast(array, &DataType::Int64)?;
+            let ints = ints.as_primitive::<Int64Type>();
+            let local: Int64Array = match zone(tz) {
+                Some(Zone::Fixed(o)) => unary(ints, |v| v.saturating_add(i64::from(o.local_minus_utc()) * scale)),
+                Some(Zone::Named(named)) => unary(ints, |v| {
+                    let utc = chrono::DateTime::from_timestamp(v.div_euclid(scale), 0).unwrap_or_default().naive_utc();
+                    let offset = named.offset_from_utc_datetime(&utc).fix().local_minus_utc();
+                    v.saturating_add(i64::from(offset) * scale)
+                }),
+                None => ints.clone(),
+            };
+            Some(Raw::Times(local, scale))
         }
         DataType::Date32 => {
             let ints = cast(&cast(array, &DataType::Int32)?, &DataType::Int64)?;

@@ -345,6 +345,12 @@ pub fn mysql_to_chrono(pattern: &str, parsing: bool) -> Result<String> {
 
 /// A Joda-Time pattern (`format_datetime`, `parse_datetime`) as a chrono one.
 pub fn joda_to_chrono(pattern: &str) -> Result<String> {
+    joda_pattern(pattern, None)
+}
+
+/// A Joda pattern as chrono's, with the names a formatted value's zone prints as: `ZZZ` (or more)
+/// is the zone's id, `z` its abbreviation (`None` when parsing).
+fn joda_pattern(pattern: &str, names: Option<(&str, &str)>) -> Result<String> {
     let chars: Vec<char> = pattern.chars().collect();
     let mut out = String::new();
     let mut i = 0;
@@ -411,12 +417,42 @@ pub fn joda_to_chrono(pattern: &str) -> Result<String> {
             ('E', _) => "%A",
             ('e', _) => "%u",
             ('Z', 1) => "%z",
+            ('Z', 2) => "%:z",
+            ('Z', _) if names.is_some() => {
+                out.push_str(&names.map_or(String::new(), |(id, _)| id.replace('%', "%%")));
+                continue;
+            }
             ('Z', _) => "%:z",
+            ('z', _) if names.is_some() => {
+                out.push_str(&names.map_or(String::new(), |(_, abbreviation)| abbreviation.replace('%', "%%")));
+                continue;
+            }
             ('z', _) => "%Z",
             (other, _) => return Err(invalid(format!("Illegal pattern component: {other}"))),
         });
     }
     Ok(out)
+}
+
+/// `format_datetime`: the instant in its zone (UTC, the session zone, when it has none), Joda's
+/// `Z` as `+0900`, `ZZ` as `+09:00`, `ZZZ` as the zone id, `z` as its abbreviation.
+fn format_joda(i: &Instant, pattern: &str) -> Result<String> {
+    use chrono_tz::OffsetName as _;
+    let utc = DateTime::<Utc>::from_timestamp_millis(i.millis).unwrap_or_default();
+    let (t, id, abbreviation) = match i.zone.as_deref().map(|z| (z, zone(z))) {
+        Some((_, Some(Zone::Named(tz)))) => {
+            let t = utc.with_timezone(&tz);
+            let abbreviation = t.offset().abbreviation().unwrap_or(tz.name()).to_string();
+            (t.fixed_offset(), tz.name().to_string(), abbreviation)
+        }
+        Some((name, Some(Zone::Fixed(o)))) => (utc.with_timezone(&o), name.to_string(), o.to_string()),
+        _ => (utc.fixed_offset(), "UTC".to_string(), "UTC".to_string()),
+    };
+    let chrono_pattern = joda_pattern(pattern, Some((&id, &abbreviation)))?;
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    write!(s, "{}", t.format(&chrono_pattern)).map_err(|_| invalid(format!("Invalid format: {pattern}")))?;
+    Ok(s)
 }
 
 fn format_with(t: NaiveDateTime, chrono_pattern: &str) -> Result<String> {
@@ -653,7 +689,7 @@ pub fn functions() -> Vec<ScalarUDF> {
             |a| {
                 rowwise(a, |r| {
                     let (Some(i), Some(p)) = (instant(&r[0]), text(&r[1])) else { return Ok(utf8(None)) };
-                    Ok(utf8(Some(format_with(local(&i), &joda_to_chrono(p)?)?)))
+                    Ok(utf8(Some(format_joda(&i, p)?)))
                 })
             },
         )
@@ -716,19 +752,43 @@ pub fn functions() -> Vec<ScalarUDF> {
             |a| rowwise(a, |r| Ok(utf8(instant(&r[0]).map(|i| to_iso8601(&i))))),
         )
         .udf(),
-        Udf::new(
+        // `from_unixtime(x[, zone])`: typed in the constant zone (`from_unixtime(0, 'Asia/Tokyo')`
+        // shows Tokyo's wall clock), UTC otherwise.
+        Udf::with_fields(
             "from_unixtime",
             arity(&[1, 2]),
-            |_| Ok(utc_ts()),
+            |_, scalars| {
+                let zone_name = scalars.get(1).copied().flatten().and_then(text).unwrap_or("UTC");
+                if zone(zone_name).is_none() {
+                    return Err(invalid(format!("Invalid time zone: {zone_name}")));
+                }
+                Ok(datafusion::arrow::datatypes::Field::new(
+                    "r",
+                    DataType::Timestamp(TimeUnit::Millisecond, Some(zone_name.into())),
+                    true,
+                ))
+            },
             |a| {
-                rowwise(a, |r| {
-                    let Some(secs) = float(&r[0]) else { return Ok(ScalarValue::Null) };
-                    let zone: Arc<str> = r.get(1).and_then(text).unwrap_or("UTC").into();
-                    if self::zone(&zone).is_none() {
-                        return Err(invalid(format!("Invalid time zone: {zone}")));
+                use datafusion::arrow::array::{Array, AsArray, TimestampMillisecondArray};
+                let DataType::Timestamp(_, result_zone) = a.result.data_type() else { unreachable!("a timestamp") };
+                if let Some(zones) = a.arrays.get(1).filter(|_| a.constants.get(1).is_some_and(Option::is_none)) {
+                    let zones = super::udf::strings(zones)?;
+                    for z in zones.as_string::<i32>().iter().flatten() {
+                        if zone(z).is_none() {
+                            return Err(invalid(format!("Invalid time zone: {z}")));
+                        }
                     }
-                    Ok(ScalarValue::TimestampMillisecond(Some((secs * 1000.0).round() as i64), Some(zone)))
-                })
+                }
+                let seconds = datafusion::arrow::compute::cast(a.get(0), &DataType::Float64)?;
+                let millis: TimestampMillisecondArray = seconds
+                    .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+                    .unary(|s| (s * 1000.0).round() as i64);
+                let nulls = datafusion::arrow::buffer::NullBuffer::union(
+                    millis.nulls(),
+                    a.arrays.get(1).and_then(|z| z.logical_nulls()).as_ref(),
+                );
+                let millis = TimestampMillisecondArray::new(millis.values().clone(), nulls);
+                Ok(Arc::new(millis.with_timezone_opt(result_zone.clone())))
             },
         )
         .udf(),
@@ -825,6 +885,14 @@ mod tests {
         assert_eq!(j("EEE, dd MMM yyyy"), "Tue, 02 Jan 2024");
         assert_eq!(j("h:mm a SSS"), "3:04 PM 123");
         assert_eq!(j("yyyy-MM-dd'T'HH"), "2024-01-02T15");
+        // Zones (Joda: Z offset, ZZ offset with a colon, ZZZ the id, z the abbreviation); a
+        // timestamp without a zone is in the session zone, UTC.
+        let z = |i: &Instant, p: &str| format_joda(i, p).unwrap();
+        assert_eq!(z(&t, "HH:mm Z ZZ ZZZ z"), "15:04 +0000 +00:00 UTC UTC");
+        let tokyo = Instant { zone: Some("Asia/Tokyo".into()), ..t.clone() };
+        assert_eq!(z(&tokyo, "yyyy-MM-dd HH:mm Z ZZ ZZZ z"), "2024-01-03 00:04 +0900 +09:00 Asia/Tokyo JST");
+        let fixed = Instant { zone: Some("-05:30".into()), ..t.clone() };
+        assert_eq!(z(&fixed, "HH:mm Z ZZZ"), "09:34 -0530 -05:30");
         let p = |s: &str, f: &str| parse_with(s, &mysql_to_chrono(f, true).unwrap()).unwrap().to_string();
         assert_eq!(p("Jan 5 2024 11:30 PM", "%b %e %Y %h:%i %p"), "2024-01-05 23:30:00");
         assert_eq!(p("2024-01-02T03:04:05.123", "%Y-%m-%dT%H:%i:%s.%f"), "2024-01-02 03:04:05.123");

@@ -348,6 +348,8 @@ fn function(f: &mut Function) -> Option<Expr> {
             "named_struct({})",
             (0..n).map(|i| format!("'field{i}', {}", arg(i))).collect::<Vec<_>>().join(", ")
         )),
+        // Trino places NULL elements last (DataFusion's default puts them first).
+        ("array_sort", 1) if plain => parse_expr(&format!("array_sort({}, 'ASC', 'NULLS LAST')", arg(0))),
         ("if", 2) if plain => parse_expr(&format!("CASE WHEN {} THEN {} END", arg(0), arg(1))),
         ("if", 3) if plain => parse_expr(&format!("CASE WHEN {} THEN {} ELSE {} END", arg(0), arg(1), arg(2))),
         ("count_if", 1) => {
