@@ -350,6 +350,11 @@ fn function(f: &mut Function) -> Option<Expr> {
         )),
         // Trino places NULL elements last (DataFusion's default puts them first).
         ("array_sort", 1) if plain => parse_expr(&format!("array_sort({}, 'ASC', 'NULLS LAST')", arg(0))),
+        // Trino's `localtimestamp`: the query's start in the session zone, as a `timestamp(3)`.
+        ("localtimestamp", 0) if plain && matches!(f.args, FunctionArguments::None) => {
+            parse_expr("CAST(current_timestamp AS timestamp)")
+        }
+        ("at_timezone", 2) if plain => parse_expr(&format!("__lakebox_at_timezone({}, {})", arg(0), arg(1))),
         ("if", 2) if plain => parse_expr(&format!("CASE WHEN {} THEN {} END", arg(0), arg(1))),
         ("if", 3) if plain => parse_expr(&format!("CASE WHEN {} THEN {} ELSE {} END", arg(0), arg(1), arg(2))),
         ("count_if", 1) => {
