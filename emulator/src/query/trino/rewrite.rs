@@ -363,6 +363,22 @@ fn function(f: &mut Function) -> Option<Expr> {
             set_args(f, vec![case]);
             None
         }
+        // approx_distinct(x, e): the standard error only tunes Trino's HyperLogLog; ours is kept.
+        ("approx_distinct", 2) => {
+            set_args(f, vec![args[0].clone()]);
+            None
+        }
+        // Trino's bitwise aggregates are DataFusion's bit_and/bit_or/bit_xor over bigint.
+        ("bitwise_and_agg" | "bitwise_or_agg" | "bitwise_xor_agg", 1) => {
+            let target = match name.as_str() {
+                "bitwise_and_agg" => "bit_and",
+                "bitwise_or_agg" => "bit_or",
+                _ => "bit_xor",
+            };
+            rename(f, target);
+            set_args(f, vec![parse_expr(&format!("CAST({} AS BIGINT)", arg(0)))?]);
+            None
+        }
         ("every", 1) => {
             rename(f, "bool_and");
             None
