@@ -28,10 +28,12 @@ fn strings(array: &ArrayRef) -> &StringArray {
 }
 
 /// A regular expression given as a constant (the usual case), compiled once.
+/// A constant pattern the `regex` crate runs (`None` for one that needs look-around or
+/// back-references: the row-wise path runs it on `fancy-regex`).
 fn constant_regex(a: &Args<'_>, i: usize) -> Result<Option<regex::Regex>> {
-    match a.constant_text(i) {
-        Some(p) => regex::Regex::new(p).map(Some).map_err(|e| invalid(format!("Invalid regular expression: {e}"))),
-        None => Ok(None),
+    match a.constant_text(i).map(super::regex::Pattern::new).transpose()? {
+        Some(super::regex::Pattern::Plain(re)) => Ok(Some(re)),
+        _ => Ok(None),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Trino's regular expression functions. Trino uses Java's pattern syntax; the `regex` crate
-//! reads the same syntax for the classes, quantifiers and groups reports use (look-around and
-//! back-references are not supported: such patterns fail with INVALID_FUNCTION_ARGUMENT).
-//! Replacements use Java's `$1` group references, translated to the crate's `${1}`.
+//! reads the same syntax for the classes, quantifiers and groups reports use, and a pattern it
+//! refuses for look-around or back-references (`foo(?=bar)`, `(a)\1`) runs on `fancy-regex`, a
+//! backtracking engine over the same syntax (`Pattern`).
+//! Replacements use Java's `$1` group references, translated to the crates' `${1}`.
 //! <https://trino.io/docs/current/functions/regexp.html>
 
 use super::udf::{Udf, arity, invalid};
@@ -9,21 +10,101 @@ use super::values::{bigint, int, list_of, strict, string_list, text, utf8};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::ScalarUDF;
-use regex::Regex;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+/// A compiled pattern: the `regex` crate's automaton, or `fancy-regex`'s backtracking matcher for
+/// the look-around and back-references the former refuses.
+pub enum Pattern {
+    Plain(regex::Regex),
+    Fancy(Box<fancy_regex::Regex>),
+}
+
+fn runtime(e: fancy_regex::Error) -> datafusion::error::DataFusionError {
+    invalid(format!("Regular expression failed: {e}"))
+}
+
+impl Pattern {
+    pub fn new(pattern: &str) -> Result<Self> {
+        match regex::Regex::new(pattern) {
+            Ok(re) => Ok(Self::Plain(re)),
+            Err(plain) => match fancy_regex::Regex::new(pattern) {
+                Ok(re) => Ok(Self::Fancy(Box::new(re))),
+                Err(_) => Err(invalid(format!("Invalid regular expression: {plain}"))),
+            },
+        }
+    }
+
+    fn captures_len(&self) -> usize {
+        match self {
+            Self::Plain(re) => re.captures_len(),
+            Self::Fancy(re) => re.captures_len(),
+        }
+    }
+
+    fn is_match(&self, s: &str) -> Result<bool> {
+        match self {
+            Self::Plain(re) => Ok(re.is_match(s)),
+            Self::Fancy(re) => re.is_match(s).map_err(runtime),
+        }
+    }
+
+    /// Group `group` of the first match.
+    fn group(&self, s: &str, group: usize) -> Result<Option<String>> {
+        Ok(match self {
+            Self::Plain(re) => re.captures(s).and_then(|c| c.get(group)).map(|m| m.as_str().to_string()),
+            Self::Fancy(re) => {
+                re.captures(s).map_err(runtime)?.and_then(|c| c.get(group)).map(|m| m.as_str().to_string())
+            }
+        })
+    }
+
+    /// Group `group` of every match.
+    fn groups(&self, s: &str, group: usize) -> Result<Vec<Option<String>>> {
+        match self {
+            Self::Plain(re) => Ok(re.captures_iter(s).map(|c| c.get(group).map(|m| m.as_str().to_string())).collect()),
+            Self::Fancy(re) => re
+                .captures_iter(s)
+                .map(|c| c.map(|c| c.get(group).map(|m| m.as_str().to_string())).map_err(runtime))
+                .collect(),
+        }
+    }
+
+    /// Every match replaced (`replacement` in the crates' syntax).
+    fn replace_all(&self, s: &str, replacement: &str) -> Result<String> {
+        match self {
+            Self::Plain(re) => Ok(re.replace_all(s, replacement).into_owned()),
+            Self::Fancy(re) => re.try_replacen(s, 0, replacement).map(|c| c.into_owned()).map_err(runtime),
+        }
+    }
+
+    fn split(&self, s: &str) -> Result<Vec<Option<String>>> {
+        match self {
+            Self::Plain(re) => Ok(re.split(s).map(|p| Some(p.to_string())).collect()),
+            Self::Fancy(re) => re.split(s).map(|p| p.map(|p| Some(p.to_string())).map_err(runtime)).collect(),
+        }
+    }
+
+    /// The byte offsets where the matches start.
+    fn starts(&self, s: &str) -> Result<Vec<usize>> {
+        match self {
+            Self::Plain(re) => Ok(re.find_iter(s).map(|m| m.start()).collect()),
+            Self::Fancy(re) => re.find_iter(s).map(|m| m.map(|m| m.start()).map_err(runtime)).collect(),
+        }
+    }
+}
+
 /// Compiled patterns, shared by the rows of a query (patterns are nearly always constants).
 #[derive(Default)]
-struct Cache(Mutex<HashMap<String, Arc<Regex>>>);
+struct Cache(Mutex<HashMap<String, Arc<Pattern>>>);
 
 impl Cache {
-    fn get(&self, pattern: &str) -> Result<Arc<Regex>> {
+    fn get(&self, pattern: &str) -> Result<Arc<Pattern>> {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(r) = map.get(pattern) {
             return Ok(r.clone());
         }
-        let r = Arc::new(Regex::new(pattern).map_err(|e| invalid(format!("Invalid regular expression: {e}")))?);
+        let r = Arc::new(Pattern::new(pattern)?);
         if map.len() > 256 {
             map.clear();
         }
@@ -32,7 +113,7 @@ impl Cache {
     }
 }
 
-fn group_check(re: &Regex, group: i64) -> Result<usize> {
+fn group_check(re: &Pattern, group: i64) -> Result<usize> {
     let groups = re.captures_len() as i64 - 1;
     if group < 0 || group > groups {
         return Err(invalid(format!("Pattern has {groups} groups. Cannot access group {group}")));
@@ -84,7 +165,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                     }
                     strict(a, |r| {
                         let re = cache.get(text(&r[1]).unwrap_or(""))?;
-                        Ok(ScalarValue::Boolean(Some(re.is_match(text(&r[0]).unwrap_or("")))))
+                        Ok(ScalarValue::Boolean(Some(re.is_match(text(&r[0]).unwrap_or(""))?)))
                     })
                 },
             )
@@ -103,11 +184,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                     strict(a, |r| {
                         let re = cache.get(text(&r[1]).unwrap_or(""))?;
                         let group = group_check(&re, r.get(2).and_then(int).unwrap_or(0))?;
-                        let found = re
-                            .captures(text(&r[0]).unwrap_or(""))
-                            .and_then(|c| c.get(group))
-                            .map(|m| m.as_str().to_string());
-                        Ok(utf8(found))
+                        Ok(utf8(re.group(text(&r[0]).unwrap_or(""), group)?))
                     })
                 },
             )
@@ -123,11 +200,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                     strict(a, |r| {
                         let re = cache.get(text(&r[1]).unwrap_or(""))?;
                         let group = group_check(&re, r.get(2).and_then(int).unwrap_or(0))?;
-                        let all = re
-                            .captures_iter(text(&r[0]).unwrap_or(""))
-                            .map(|c| c.get(group).map(|m| m.as_str().to_string()))
-                            .collect();
-                        Ok(string_list(Some(all)))
+                        Ok(string_list(Some(re.groups(text(&r[0]).unwrap_or(""), group)?)))
                     })
                 },
             )
@@ -147,7 +220,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                     strict(a, |r| {
                         let re = cache.get(text(&r[1]).unwrap_or(""))?;
                         let replacement = java_replacement(r.get(2).and_then(text).unwrap_or(""));
-                        Ok(utf8(Some(re.replace_all(text(&r[0]).unwrap_or(""), replacement.as_str()).into_owned())))
+                        Ok(utf8(Some(re.replace_all(text(&r[0]).unwrap_or(""), &replacement)?)))
                     })
                 },
             )
@@ -162,9 +235,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                 move |a| {
                     strict(a, |r| {
                         let re = cache.get(text(&r[1]).unwrap_or(""))?;
-                        Ok(string_list(Some(
-                            re.split(text(&r[0]).unwrap_or("")).map(|p| Some(p.to_string())).collect(),
-                        )))
+                        Ok(string_list(Some(re.split(text(&r[0]).unwrap_or(""))?)))
                     })
                 },
             )
@@ -179,7 +250,7 @@ pub fn functions() -> Vec<ScalarUDF> {
                 move |a| {
                     strict(a, |r| {
                         let re = cache.get(text(&r[1]).unwrap_or(""))?;
-                        Ok(bigint(Some(re.find_iter(text(&r[0]).unwrap_or("")).count() as i64)))
+                        Ok(bigint(Some(re.starts(text(&r[0]).unwrap_or(""))?.len() as i64)))
                     })
                 },
             )
@@ -207,9 +278,9 @@ pub fn functions() -> Vec<ScalarUDF> {
                         let Some((offset, _)) = s.char_indices().nth(start as usize - 1) else {
                             return Ok(ScalarValue::Int32(Some(-1)));
                         };
-                        let found = re.find_iter(&s[offset..]).nth(occurrence as usize - 1);
+                        let found = re.starts(&s[offset..])?.get(occurrence as usize - 1).copied();
                         Ok(ScalarValue::Int32(Some(
-                            found.map_or(-1, |m| s[..offset + m.start()].chars().count() as i32 + 1),
+                            found.map_or(-1, |start| s[..offset + start].chars().count() as i32 + 1),
                         )))
                     })
                 },
@@ -229,7 +300,22 @@ mod tests {
         assert_eq!(java_replacement("3c$2 "), "3c${2} ");
         assert_eq!(java_replacement("$1a"), "${1}a");
         assert_eq!(java_replacement("\\$x"), "$$x");
-        let re = Regex::new(r"(\d+)([ab]) ").unwrap();
-        assert_eq!(re.replace_all("1a 2b 14m", java_replacement("3c$2 ").as_str()), "3ca 3cb 14m");
+        let re = Pattern::new(r"(\d+)([ab]) ").unwrap();
+        assert!(matches!(re, Pattern::Plain(_)));
+        assert_eq!(re.replace_all("1a 2b 14m", &java_replacement("3c$2 ")).unwrap(), "3ca 3cb 14m");
+    }
+
+    #[test]
+    fn look_around_and_back_references_run_on_the_backtracking_engine() {
+        // Java's semantics for these patterns (what Trino's joni and java.util.regex give).
+        let re = Pattern::new(r"\d+(?= USD)").unwrap();
+        assert!(matches!(re, Pattern::Fancy(_)));
+        assert_eq!(re.group("price: 100 USD, 7 EUR", 0).unwrap().as_deref(), Some("100"));
+        let re = Pattern::new(r"(\w)\1").unwrap();
+        assert_eq!(re.groups("aa bb cd", 0).unwrap(), vec![Some("aa".to_string()), Some("bb".to_string())]);
+        assert_eq!(Pattern::new(r"(?<=a)\d").unwrap().replace_all("a1b2a3", "X").unwrap(), "aXb2aX");
+        assert!(!Pattern::new("^(?!test)").unwrap().is_match("test1").unwrap());
+        assert_eq!(Pattern::new("(?<=,)").unwrap().split("a,b").unwrap().len(), 2);
+        assert!(Pattern::new("(").is_err());
     }
 }
