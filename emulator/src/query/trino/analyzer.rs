@@ -287,9 +287,10 @@ impl AnalyzerRule for CheckedArithmetic {
     }
 }
 
-/// Before type coercion: comparing or combining a string with a number fails as in Trino
-/// (`'a' = 1` is `TYPE_MISMATCH: Cannot apply operator: varchar = integer`), where DataFusion
-/// would cast the string and compare numbers.
+/// Before type coercion: comparing or combining a string with a number, a date or a timestamp
+/// fails as in Trino (`'a' = 1` is `TYPE_MISMATCH: Cannot apply operator: varchar = integer`,
+/// `date_col = '2024-01-01'` is Athena's familiar `Cannot apply operator: date = varchar`), where
+/// DataFusion would cast the string; likewise in `IN` lists, `BETWEEN` and the branches of `CASE`.
 #[derive(Debug, Default)]
 pub struct StrictOperands;
 
@@ -297,31 +298,88 @@ fn is_text(t: &DataType) -> bool {
     matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
 
+fn is_temporal(t: &DataType) -> bool {
+    matches!(t, DataType::Date32 | DataType::Date64 | DataType::Timestamp(..))
+}
+
+/// Types Trino has no implicit coercion between: text and a number, date or timestamp.
+fn incompatible(l: &DataType, r: &DataType) -> bool {
+    let other = |t: &DataType| t.is_numeric() || is_temporal(t);
+    (is_text(l) && other(r)) || (other(l) && is_text(r))
+}
+
+fn mismatch(message: String) -> datafusion::error::DataFusionError {
+    datafusion::error::DataFusionError::Plan(format!("TYPE_MISMATCH: line 1:1: {message}"))
+}
+
 impl AnalyzerRule for StrictOperands {
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
+        use datafusion::logical_expr::{Between, Case, expr::InList};
+        let name = |t: &DataType| crate::query::types::athena_type_name(t);
         plan.apply_with_subqueries(|plan| {
             let schema = datafusion::logical_expr::utils::merge_schema(&plan.inputs());
+            let ty = |e: &Expr| e.get_type(&schema).ok();
             plan.apply_expressions(|e| {
                 e.apply(|e| {
-                    if let Expr::BinaryExpr(BinaryExpr { left, op, right }) = e
-                        && (op.supports_propagation()
-                            || matches!(
-                                op,
-                                Operator::Plus
-                                    | Operator::Minus
-                                    | Operator::Multiply
-                                    | Operator::Divide
-                                    | Operator::Modulo
-                            ))
-                        && let (Ok(l), Ok(r)) = (left.get_type(&schema), right.get_type(&schema))
-                        && ((is_text(&l) && r.is_numeric()) || (l.is_numeric() && is_text(&r)))
-                    {
-                        let name = |t: &DataType| crate::query::types::athena_type_name(t);
-                        return Err(datafusion::error::DataFusionError::Plan(format!(
-                            "TYPE_MISMATCH: line 1:1: Cannot apply operator: {} {op} {}",
-                            name(&l),
-                            name(&r)
-                        )));
+                    match e {
+                        Expr::BinaryExpr(BinaryExpr { left, op, right })
+                            if op.supports_propagation()
+                                || matches!(
+                                    op,
+                                    Operator::Plus
+                                        | Operator::Minus
+                                        | Operator::Multiply
+                                        | Operator::Divide
+                                        | Operator::Modulo
+                                ) =>
+                        {
+                            if let (Some(l), Some(r)) = (ty(left), ty(right))
+                                && incompatible(&l, &r)
+                            {
+                                return Err(mismatch(format!("Cannot apply operator: {} {op} {}", name(&l), name(&r))));
+                            }
+                        }
+                        Expr::InList(InList { expr, list, .. }) => {
+                            if let Some(l) = ty(expr)
+                                && let Some(r) = list.iter().filter_map(ty).find(|r| incompatible(&l, r))
+                            {
+                                return Err(mismatch(format!(
+                                    "IN value and list items must be the same type: {} and {}",
+                                    name(&l),
+                                    name(&r)
+                                )));
+                            }
+                        }
+                        Expr::Between(Between { expr, low, high, .. }) => {
+                            if let Some(l) = ty(expr)
+                                && let Some(r) = [low, high].into_iter().filter_map(|b| ty(b)).find(|r| incompatible(&l, r))
+                            {
+                                return Err(mismatch(format!(
+                                    "Cannot check if {} is BETWEEN {} and {}",
+                                    name(&l),
+                                    name(&r),
+                                    name(&r)
+                                )));
+                            }
+                        }
+                        Expr::Case(Case { when_then_expr, else_expr, .. }) => {
+                            let results: Vec<DataType> = when_then_expr
+                                .iter()
+                                .map(|(_, then)| then.as_ref())
+                                .chain(else_expr.as_deref())
+                                .filter_map(ty)
+                                .collect();
+                            if let Some((a, b)) = results.iter().enumerate().find_map(|(i, a)| {
+                                results[i + 1..].iter().find(|b| incompatible(a, b)).map(|b| (a, b))
+                            }) {
+                                return Err(mismatch(format!(
+                                    "All CASE results must be the same type or coercible to a common type. Cannot find common type between {} and {}",
+                                    name(a),
+                                    name(b)
+                                )));
+                            }
+                        }
+                        _ => {}
                     }
                     Ok(TreeNodeRecursion::Continue)
                 })
