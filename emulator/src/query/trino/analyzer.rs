@@ -290,7 +290,8 @@ impl AnalyzerRule for CheckedArithmetic {
 /// Before type coercion: comparing or combining a string with a number, a date or a timestamp
 /// fails as in Trino (`'a' = 1` is `TYPE_MISMATCH: Cannot apply operator: varchar = integer`,
 /// `date_col = '2024-01-01'` is Athena's familiar `Cannot apply operator: date = varchar`), where
-/// DataFusion would cast the string; likewise in `IN` lists, `BETWEEN` and the branches of `CASE`.
+/// DataFusion would cast the string; likewise in `IN` lists, `BETWEEN`, `COALESCE` and the branches of
+/// `CASE`.
 #[derive(Debug, Default)]
 pub struct StrictOperands;
 
@@ -306,6 +307,11 @@ fn is_temporal(t: &DataType) -> bool {
 fn incompatible(l: &DataType, r: &DataType) -> bool {
     let other = |t: &DataType| t.is_numeric() || is_temporal(t);
     (is_text(l) && other(r)) || (other(l) && is_text(r))
+}
+
+/// Two of `types` that have no common type.
+fn incompatible_pair(types: &[DataType]) -> Option<(&DataType, &DataType)> {
+    types.iter().enumerate().find_map(|(i, a)| types[i + 1..].iter().find(|b| incompatible(a, b)).map(|b| (a, b)))
 }
 
 fn mismatch(message: String) -> datafusion::error::DataFusionError {
@@ -369,11 +375,19 @@ impl AnalyzerRule for StrictOperands {
                                 .chain(else_expr.as_deref())
                                 .filter_map(ty)
                                 .collect();
-                            if let Some((a, b)) = results.iter().enumerate().find_map(|(i, a)| {
-                                results[i + 1..].iter().find(|b| incompatible(a, b)).map(|b| (a, b))
-                            }) {
+                            if let Some((a, b)) = incompatible_pair(&results) {
                                 return Err(mismatch(format!(
                                     "All CASE results must be the same type or coercible to a common type. Cannot find common type between {} and {}",
+                                    name(a),
+                                    name(b)
+                                )));
+                            }
+                        }
+                        Expr::ScalarFunction(f) if f.name() == "coalesce" => {
+                            let types: Vec<DataType> = f.args.iter().filter_map(ty).collect();
+                            if let Some((a, b)) = incompatible_pair(&types) {
+                                return Err(mismatch(format!(
+                                    "All COALESCE operands must be the same type or coercible to a common type. Cannot find common type between {} and {}",
                                     name(a),
                                     name(b)
                                 )));
