@@ -129,9 +129,9 @@ pub fn classify(sql: &str, parameters: &[String], lookup: PreparedLookup<'_>) ->
             if is_view {
                 let (text, _) = rewrite_tokens(sql, parameters)?;
                 let view = super::dml::parse_create_view(&text)?;
-                parse_query(&view.query)?;
+                let (_, refused) = parse_user_query(&view.query)?;
                 return Ok(Classified {
-                    prepared: Prepared::CreateView(view),
+                    prepared: refused.map_or(Prepared::CreateView(view), Prepared::HiveError),
                     statement_type: "DDL",
                     substatement_type: "CREATE_VIEW",
                 });
@@ -142,9 +142,9 @@ pub fn classify(sql: &str, parameters: &[String], lookup: PreparedLookup<'_>) ->
             if is_ctas(&toks) {
                 let (text, _) = rewrite_tokens(sql, parameters)?;
                 let ctas = super::dml::parse_ctas(&text)?;
-                parse_query(&ctas.query)?;
+                let (_, refused) = parse_user_query(&ctas.query)?;
                 return Ok(Classified {
-                    prepared: Prepared::Ctas(ctas),
+                    prepared: refused.map_or(Prepared::Ctas(ctas), Prepared::HiveError),
                     statement_type: "DDL",
                     substatement_type: "CREATE_TABLE_AS_SELECT",
                 });
@@ -240,14 +240,16 @@ pub fn classify(sql: &str, parameters: &[String], lookup: PreparedLookup<'_>) ->
         "INSERT" => {
             let (text, _) = rewrite_tokens(sql, parameters)?;
             let insert = super::dml::parse_insert(&text)?;
-            parse_query(&insert.query)?;
-            Ok(Classified { prepared: Prepared::Insert(insert), statement_type: "DML", substatement_type: "INSERT" })
+            let (_, refused) = parse_user_query(&insert.query)?;
+            let prepared = refused.map_or(Prepared::Insert(insert), Prepared::HiveError);
+            Ok(Classified { prepared, statement_type: "DML", substatement_type: "INSERT" })
         }
         "UNLOAD" => {
             let (text, _) = rewrite_tokens(sql, parameters)?;
             let unload = super::dml::parse_unload(&text)?;
-            parse_query(&unload.query)?;
-            Ok(Classified { prepared: Prepared::Unload(unload), statement_type: "DML", substatement_type: "UNLOAD" })
+            let (_, refused) = parse_user_query(&unload.query)?;
+            let prepared = refused.map_or(Prepared::Unload(unload), Prepared::HiveError);
+            Ok(Classified { prepared, statement_type: "DML", substatement_type: "UNLOAD" })
         }
         "UPDATE" | "DELETE" | "MERGE" => unsupported(&format!("{first} (Iceberg tables)"), "DML", "UPDATE"),
         _ => {
@@ -401,7 +403,11 @@ pub fn syntax_message(e: &str) -> String {
 
 fn query(sql: &str, parameters: &[String], explain: bool) -> Result<Classified, Rejected> {
     let (text, used) = rewrite_tokens(sql, parameters)?;
-    let statement = parse_query(&text)?;
+    let (statement, refused) = parse_user_query(&text)?;
+    let substatement_type = if explain { "EXPLAIN" } else { "SELECT" };
+    if let Some(failure) = refused {
+        return Ok(Classified { prepared: Prepared::HiveError(failure), statement_type: "DML", substatement_type });
+    }
     let sql = if used > parameters.len() {
         // Too few parameters: the query fails when run, as in Athena.
         return Ok(Classified {
@@ -424,6 +430,19 @@ fn query(sql: &str, parameters: &[String], explain: bool) -> Result<Classified, 
 
 /// Parses a query and names its unnamed result columns `_col0`, `_col1`, ... as Trino does.
 pub fn parse_query(sql: &str) -> Result<DFStatement, Rejected> {
+    parse(sql, None)
+}
+
+/// `parse_query` for SQL as the user wrote it, and the failure of a query that calls a function
+/// Trino does not have (`FUNCTION_NOT_FOUND`: it would pass here and fail on AWS). The rewritten
+/// text is parsed again with `parse_query` to plan it.
+pub fn parse_user_query(sql: &str) -> Result<(DFStatement, Option<Failure>), Rejected> {
+    let mut failure = None;
+    let statement = parse(sql, Some(&mut failure))?;
+    Ok((statement, failure))
+}
+
+fn parse(sql: &str, check: Option<&mut Option<Failure>>) -> Result<DFStatement, Rejected> {
     let sql = super::trino::tokens::rewrite(sql);
     let mut statements = DFParser::parse_sql_with_dialect(&sql, &GenericDialect {})
         .map_err(|e| Rejected::malformed(syntax_message(&e.to_string())))?;
@@ -437,6 +456,10 @@ pub fn parse_query(sql: &str) -> Result<DFStatement, Rejected> {
         other => other,
     };
     if let DFStatement::Statement(inner) = target {
+        if let Some(failure) = check {
+            *failure = super::trino::rewrite::non_trino_function(inner)
+                .map(|message| Failure::trino("FUNCTION_NOT_FOUND", message));
+        }
         super::trino::rewrite::statement(inner);
         match inner.as_mut() {
             Statement::Query(q) => name_columns(q),
