@@ -36,6 +36,11 @@ fn digits(s: &str, min: usize, max: usize) -> Option<(&str, &str)> {
     (n >= min).then(|| s.split_at(n))
 }
 
+/// The value of a run of ASCII digits (at most 9 of them: no overflow).
+fn value(digits: &str) -> Option<u32> {
+    (digits.len() <= 9).then(|| digits.bytes().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')))
+}
+
 /// The date at the start of `s` (`[+-]yyyy-M-d`) and what follows it.
 fn date_prefix(s: &str) -> Option<(NaiveDate, &str)> {
     let (sign, rest) = match s.as_bytes().first()? {
@@ -45,8 +50,9 @@ fn date_prefix(s: &str) -> Option<(NaiveDate, &str)> {
     let (year, rest) = digits(rest, 4, usize::MAX)?;
     let (month, rest) = digits(rest.strip_prefix('-')?, 1, 2)?;
     let (day, rest) = digits(rest.strip_prefix('-')?, 1, 2)?;
-    let year: i32 = format!("{sign}{year}").parse().ok()?;
-    Some((NaiveDate::from_ymd_opt(year, month.parse().ok()?, day.parse().ok()?)?, rest))
+    let year = i32::try_from(value(year)?).ok()?;
+    let year = if sign == "-" { -year } else { year };
+    Some((NaiveDate::from_ymd_opt(year, value(month)?, value(day)?)?, rest))
 }
 
 /// `CAST(text AS date)` as Trino's `DateOperators.castFromVarchar`: the trimmed text is a date
@@ -68,10 +74,10 @@ pub fn parse(s: &str) -> Option<Written<'_>> {
     if let Some((h, after)) = digits(rest, 1, 2)
         && let Some((m, after)) = after.strip_prefix(':').and_then(|a| digits(a, 1, 2))
     {
-        (written.hour, written.minute) = (h.parse().ok()?, m.parse().ok()?);
+        (written.hour, written.minute) = (value(h)?, value(m)?);
         rest = after;
         if let Some((sec, after)) = rest.strip_prefix(':').and_then(|a| digits(a, 1, 2)) {
-            written.second = sec.parse().ok()?;
+            written.second = value(sec)?;
             rest = after;
             if let Some((f, after)) = rest.strip_prefix('.').and_then(|a| digits(a, 1, usize::MAX)) {
                 written.fraction = f;
@@ -101,7 +107,7 @@ fn fraction_in(fraction: &str, p: u32) -> Option<i64> {
     if digits > 18 {
         return None;
     }
-    let value: i64 = if fraction.is_empty() { 0 } else { fraction.parse().ok()? };
+    let value = fraction.bytes().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
     Some(if digits <= p {
         value * 10i64.pow(p - digits)
     } else {
