@@ -545,6 +545,22 @@ impl AnalyzerRule for TrinoCasts {
         plan.transform_up_with_subqueries(|plan| {
             let schema = datafusion::logical_expr::utils::merge_schema(&plan.inputs());
             let rewrite = |e: Expr| -> Result<Transformed<Expr>> {
+                // concat_ws(sep, array) joins the array's non-NULL elements, as Trino's does
+                // (DataFusion's coerced the array to its text, `[a, b]`).
+                if let Expr::ScalarFunction(f) = &e
+                    && f.name() == "concat_ws"
+                    && let [sep, arg] = f.args.as_slice()
+                {
+                    let list = match arg {
+                        Expr::Cast(datafusion::logical_expr::Cast { expr, .. }) => expr.as_ref(),
+                        other => other,
+                    };
+                    if matches!(list.get_type(&schema), Ok(DataType::List(_) | DataType::LargeList(_))) {
+                        let join = datafusion::functions_nested::string::array_to_string_udf();
+                        let args = vec![list.clone(), sep.clone()];
+                        return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(join, args))));
+                    }
+                }
                 // An uncorrelated scalar subquery is NULL when it has no row, but DataFusion types
                 // it as its column (`(SELECT 1 WHERE false)` would be a non-nullable column
                 // holding a NULL, and the batch fails): its column is made nullable.
