@@ -381,7 +381,7 @@ impl ScalarUDFImpl for DateFn {
                 unary::<_, _, datafusion::arrow::datatypes::Date32Type>(&t, |v| v.div_euclid(S * 86_400) as i32)
             })),
             // Text as CAST(x AS date) reads it (Trino's date(x) is that cast).
-            _ if matches!(array.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => {
+            _ if crate::query::trino::udf::is_text(array.data_type()) => {
                 crate::query::trino::timestamp_text::cast_text_date(&array, false)?
             }
             _ => {

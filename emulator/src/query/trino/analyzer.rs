@@ -8,6 +8,7 @@
 //!   `NUMERIC_VALUE_OUT_OF_RANGE` on overflow, as Trino does, where DataFusion wraps around
 //!   (`9223372036854775807 * 2` would be `-2`).
 
+use super::udf::is_text;
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
@@ -294,10 +295,6 @@ impl AnalyzerRule for CheckedArithmetic {
 /// `CASE`.
 #[derive(Debug, Default)]
 pub struct StrictOperands;
-
-fn is_text(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
-}
 
 fn is_temporal(t: &DataType) -> bool {
     matches!(t, DataType::Date32 | DataType::Date64 | DataType::Timestamp(..))

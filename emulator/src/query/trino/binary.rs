@@ -1,7 +1,7 @@
 //! Trino's binary (varbinary) functions, and its URL functions.
 //! <https://trino.io/docs/current/functions/binary.html>, <https://trino.io/docs/current/functions/url.html>
 
-use super::udf::{Udf, arity, invalid, is_binary};
+use super::udf::{Udf, arity, invalid, is_binary, is_text};
 use super::values::{bigint, binary, bytes, int, rowwise, strict, text, utf8};
 use base64::Engine as _;
 use datafusion::arrow::datatypes::DataType;
@@ -44,10 +44,6 @@ fn text_fn(name: &str, result: DataType, f: impl Fn(&str) -> Result<ScalarValue>
         },
     )
     .udf()
-}
-
-fn is_text(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
 
 /// Trino resolves these functions by their argument type: `to_hex(255)` has no match (it is
