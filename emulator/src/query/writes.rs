@@ -194,8 +194,23 @@ impl Engine {
     pub(super) async fn plan(&self, ctx: &SessionContext, request: &Request, sql: &str) -> Result<DataFrame, Failure> {
         let statement = super::statement::parse_query(sql).map_err(|e| Failure::trino("SYNTAX_ERROR", e.message))?;
         let statement = self.inline_views(statement, &request.database)?;
+        let aliases = match &statement {
+            datafusion::sql::parser::Statement::Statement(s) => super::trino::rewrite::group_by_aliases(s),
+            _ => Vec::new(),
+        };
         let df_error = |e: datafusion::error::DataFusionError| from_datafusion(&e, &request.sql);
         let plan = ctx.state().statement_to_plan(statement).await.map_err(df_error)?;
+        if let Some(name) = grouped_by_alias(&plan, &aliases) {
+            // Where the GROUP BY names it (`BY y`), else the name's first appearance.
+            let at = match super::error::position_of(&request.sql, &format!("BY {name}")) {
+                (1, 1) => super::error::position_of(&request.sql, &name),
+                (line, column) => (line, column + 3),
+            };
+            return Err(Failure::trino(
+                "COLUMN_NOT_FOUND",
+                format!("line {}:{}: Column '{name}' cannot be resolved", at.0, at.1),
+            ));
+        }
         let plan = super::trino::analyzed(ctx, plan).map_err(df_error)?;
         ctx.execute_logical_plan(plan).await.map_err(df_error)
     }
@@ -606,4 +621,21 @@ fn partition_inputs(files: &[super::write::WrittenFile], keys: &[String], locati
             ..Default::default()
         })
         .collect()
+}
+
+/// A `GROUP BY` name from `aliases` that no aggregation's input has as a column: DataFusion
+/// grouped by the output alias, which Trino does not do.
+fn grouped_by_alias(plan: &datafusion::logical_expr::LogicalPlan, aliases: &[String]) -> Option<String> {
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    if aliases.is_empty() {
+        return None;
+    }
+    let mut inputs: Vec<String> = Vec::new();
+    let _ = plan.apply_with_subqueries(|p| {
+        if let datafusion::logical_expr::LogicalPlan::Aggregate(a) = p {
+            inputs.extend(a.input.schema().fields().iter().map(|f| f.name().to_ascii_lowercase()));
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    aliases.iter().find(|name| !inputs.contains(name)).cloned()
 }

@@ -736,6 +736,53 @@ impl VisitorMut for Rewriter {
     }
 }
 
+/// The names a `GROUP BY` lists bare that are also output aliases of another expression of the
+/// same `SELECT` (`SELECT x + 1 AS y ... GROUP BY y`), lower-cased. Trino resolves `GROUP BY`
+/// names against the input only (such a query is `COLUMN_NOT_FOUND` on Athena); DataFusion falls
+/// back to the output alias. The engine refuses the query when no aggregation's input has a
+/// column of that name (`query::writes`).
+pub fn group_by_aliases(s: &ast::Statement) -> Vec<String> {
+    use ast::{GroupByExpr, SelectItem, SetExpr, Visit, Visitor};
+    fn of_set(body: &SetExpr, found: &mut Vec<String>) {
+        match body {
+            SetExpr::Select(select) => {
+                let GroupByExpr::Expressions(items, _) = &select.group_by else { return };
+                for item in items {
+                    let Expr::Identifier(name) = item else { continue };
+                    let aliased = select.projection.iter().any(|p| match p {
+                        SelectItem::ExprWithAlias { expr, alias } => {
+                            alias.value.eq_ignore_ascii_case(&name.value)
+                                && !matches!(expr, Expr::Identifier(i) if i.value.eq_ignore_ascii_case(&name.value))
+                                && !matches!(expr, Expr::CompoundIdentifier(parts)
+                                    if parts.last().is_some_and(|i| i.value.eq_ignore_ascii_case(&name.value)))
+                        }
+                        _ => false,
+                    });
+                    if aliased {
+                        found.push(name.value.to_ascii_lowercase());
+                    }
+                }
+            }
+            SetExpr::SetOperation { left, right, .. } => {
+                of_set(left, found);
+                of_set(right, found);
+            }
+            _ => {}
+        }
+    }
+    struct Queries(Vec<String>);
+    impl Visitor for Queries {
+        type Break = ();
+        fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
+            of_set(&q.body, &mut self.0);
+            ControlFlow::Continue(())
+        }
+    }
+    let mut queries = Queries(Vec::new());
+    let _ = s.visit(&mut queries);
+    queries.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
