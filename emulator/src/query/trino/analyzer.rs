@@ -407,7 +407,10 @@ impl AnalyzerRule for StrictOperands {
 /// After type coercion: Trino's casts where DataFusion's differ. A double or decimal cast to an
 /// integer rounds half away from zero (`CAST(2.5E0 AS integer)` is 3; DataFusion truncates);
 /// a timestamp cast to varchar reads `2024-01-02 03:04:05.100` (DataFusion writes a `T`); a
-/// double cast to varchar is printed as Java prints it (`1.0E20`, DataFusion writes `1e20`).
+/// double cast to varchar is printed as Java prints it (`1.0E20`, DataFusion writes `1e20`);
+/// text cast to a timestamp or date is read by Trino's rules (`timestamp_text`). And the other
+/// rewrites that need the coerced types: the decimal result types of round/ceil/floor/truncate,
+/// `concat_ws` over an array, and the nullable column of an uncorrelated scalar subquery.
 #[derive(Debug)]
 pub struct TrinoCasts {
     round: Arc<ScalarUDF>,

@@ -65,7 +65,7 @@ pub fn zone(name: &str) -> Option<Zone> {
 }
 
 /// The UTC milliseconds of a wall-clock time in a zone.
-fn from_local(t: NaiveDateTime, z: Option<&str>) -> Option<i64> {
+pub(super) fn from_local(t: NaiveDateTime, z: Option<&str>) -> Option<i64> {
     match z.map(zone) {
         Some(Some(Zone::Named(tz))) => tz.from_local_datetime(&t).earliest().map(|d| d.timestamp_millis()),
         Some(Some(Zone::Fixed(o))) => o.from_local_datetime(&t).earliest().map(|d| d.timestamp_millis()),
@@ -389,6 +389,16 @@ fn joda_pattern(pattern: &str, names: Option<(&str, &str)>) -> Result<String> {
             n += 1;
         }
         i += n;
+        // A formatted value's zone by name: `ZZZ` (or more) its id, `z` its abbreviation.
+        let name = match (c, n, names) {
+            ('Z', 3.., Some((id, _))) => Some(id),
+            ('z', _, Some((_, abbreviation))) => Some(abbreviation),
+            _ => None,
+        };
+        if let Some(name) = name {
+            out.push_str(&name.replace('%', "%%"));
+            continue;
+        }
         out.push_str(match (c, n) {
             ('y' | 'Y' | 'x', 2) => "%y",
             ('y' | 'Y' | 'x', _) => "%Y",
@@ -417,16 +427,7 @@ fn joda_pattern(pattern: &str, names: Option<(&str, &str)>) -> Result<String> {
             ('E', _) => "%A",
             ('e', _) => "%u",
             ('Z', 1) => "%z",
-            ('Z', 2) => "%:z",
-            ('Z', _) if names.is_some() => {
-                out.push_str(&names.map_or(String::new(), |(id, _)| id.replace('%', "%%")));
-                continue;
-            }
             ('Z', _) => "%:z",
-            ('z', _) if names.is_some() => {
-                out.push_str(&names.map_or(String::new(), |(_, abbreviation)| abbreviation.replace('%', "%%")));
-                continue;
-            }
             ('z', _) => "%Z",
             (other, _) => return Err(invalid(format!("Illegal pattern component: {other}"))),
         });

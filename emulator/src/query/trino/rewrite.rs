@@ -354,7 +354,10 @@ fn function(f: &mut Function) -> Option<Expr> {
         ("localtimestamp", 0) if plain && matches!(f.args, FunctionArguments::None) => {
             parse_expr("CAST(current_timestamp AS timestamp)")
         }
-        ("at_timezone", 2) if plain => parse_expr(&format!("__lakebox_at_timezone({}, {})", arg(0), arg(1))),
+        ("at_timezone", 2) => {
+            rename(f, "__lakebox_at_timezone");
+            None
+        }
         ("if", 2) if plain => parse_expr(&format!("CASE WHEN {} THEN {} END", arg(0), arg(1))),
         ("if", 3) if plain => parse_expr(&format!("CASE WHEN {} THEN {} ELSE {} END", arg(0), arg(1), arg(2))),
         ("count_if", 1) => {

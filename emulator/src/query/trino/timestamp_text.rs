@@ -13,7 +13,7 @@
 
 use super::udf::{Udf, arity, invalid_cast};
 use super::values::text;
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, TimestampMillisecondArray};
 use datafusion::arrow::datatypes::{DataType, Field, TimeUnit};
 use datafusion::common::{Result, ScalarValue};
@@ -231,12 +231,17 @@ fn zone_name(z: &str) -> Option<Arc<str>> {
 
 /// The instant of a literal with a zone, in milliseconds.
 fn zoned_millis(w: &Written<'_>, zone: &str) -> Option<i64> {
+    // An unknown zone is no literal (`from_local` would read it as UTC).
+    super::datetime::zone(zone)?;
     let local = w.date.and_hms_opt(w.hour, w.minute, w.second)?;
-    let seconds = match super::datetime::zone(zone)? {
-        super::datetime::Zone::Named(tz) => tz.from_local_datetime(&local).earliest()?.timestamp(),
-        super::datetime::Zone::Fixed(o) => o.from_local_datetime(&local).earliest()?.timestamp(),
-    };
-    seconds.checked_mul(1000)?.checked_add(fraction_in(w.fraction, 3)?)
+    super::datetime::from_local(local, Some(zone))?.checked_add(fraction_in(w.fraction, 3)?)
+}
+
+/// Trino's `INVALID_LITERAL` for a `kind` ('DATE', 'TIMESTAMP') literal whose text is not one.
+fn invalid_literal(kind: &str, text: &str) -> datafusion::error::DataFusionError {
+    datafusion::error::DataFusionError::Plan(format!(
+        "INVALID_LITERAL: line 1:1: '{text}' is not a valid {kind} literal"
+    ))
 }
 
 /// Whether a `TIMESTAMP` literal is not a plain timestamp: it names a zone (`TIMESTAMP '... UTC'`
@@ -248,11 +253,7 @@ pub fn literal_is_zoned_or_invalid(s: &str) -> bool {
 /// `__lakebox_timestamptz_literal('2012-10-31 01:00 UTC')`: the value of a `TIMESTAMP` literal that
 /// names a zone, typed `timestamp(3) with time zone` in that zone.
 pub fn functions() -> Vec<ScalarUDF> {
-    let bad = |s: &str| {
-        datafusion::error::DataFusionError::Plan(format!(
-            "INVALID_LITERAL: line 1:1: '{s}' is not a valid TIMESTAMP literal"
-        ))
-    };
+    let bad = |s: &str| invalid_literal("TIMESTAMP", s);
     vec![
         cast_udf(),
         date_cast_udf(),
@@ -262,11 +263,7 @@ pub fn functions() -> Vec<ScalarUDF> {
             arity(&[2]),
             |_, scalars| {
                 let arg = |i: usize| scalars.get(i).copied().flatten().and_then(text).unwrap_or_default();
-                Err(datafusion::error::DataFusionError::Plan(format!(
-                    "INVALID_LITERAL: line 1:1: '{}' is not a valid {} literal",
-                    arg(1),
-                    arg(0)
-                )))
+                Err(invalid_literal(arg(0), arg(1)))
             },
             |a| datafusion::common::exec_err!("{} rows of an invalid literal", a.rows),
         )
