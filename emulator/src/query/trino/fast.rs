@@ -27,24 +27,15 @@ fn strings(array: &ArrayRef) -> &StringArray {
     array.as_string::<i32>()
 }
 
-/// A regular expression given as a constant (the usual case), compiled once.
-/// A constant pattern the `regex` crate runs (`None` for one that needs look-around or
-/// back-references: the row-wise path runs it on `fancy-regex`).
-fn constant_regex(a: &Args<'_>, i: usize) -> Result<Option<regex::Regex>> {
-    match a.constant_text(i).map(super::regex::Pattern::new).transpose()? {
-        Some(super::regex::Pattern::Plain(re)) => Ok(Some(re)),
-        _ => Ok(None),
-    }
-}
-
-pub fn regexp_like(a: &Args<'_>) -> Result<Option<ArrayRef>> {
-    let (Some(s), Some(re)) = (text(a, 0)?, constant_regex(a, 1)?) else { return Ok(None) };
+/// `regexp_like` of text with a constant pattern (`re`, compiled once per query by `regex`).
+pub fn regexp_like(a: &Args<'_>, re: &regex::Regex) -> Result<Option<ArrayRef>> {
+    let Some(s) = text(a, 0)? else { return Ok(None) };
     let out: BooleanArray = strings(&s).iter().map(|v| v.map(|v| re.is_match(v))).collect();
     Ok(Some(Arc::new(out)))
 }
 
-pub fn regexp_replace(a: &Args<'_>) -> Result<Option<ArrayRef>> {
-    let (Some(s), Some(re)) = (text(a, 0)?, constant_regex(a, 1)?) else { return Ok(None) };
+pub fn regexp_replace(a: &Args<'_>, re: &regex::Regex) -> Result<Option<ArrayRef>> {
+    let Some(s) = text(a, 0)? else { return Ok(None) };
     let replacement = match a.arrays.len() {
         2 => String::new(),
         _ => match a.constant_text(2) {
@@ -63,8 +54,8 @@ pub fn regexp_replace(a: &Args<'_>) -> Result<Option<ArrayRef>> {
     Ok(Some(Arc::new(out.finish())))
 }
 
-pub fn regexp_extract(a: &Args<'_>) -> Result<Option<ArrayRef>> {
-    let (Some(s), Some(re)) = (text(a, 0)?, constant_regex(a, 1)?) else { return Ok(None) };
+pub fn regexp_extract(a: &Args<'_>, re: &regex::Regex) -> Result<Option<ArrayRef>> {
+    let Some(s) = text(a, 0)? else { return Ok(None) };
     let group = match a.arrays.len() {
         2 => 0,
         _ => match a.constants[2].as_ref().and_then(super::values::int) {

@@ -113,6 +113,14 @@ impl Cache {
     }
 }
 
+impl Cache {
+    /// The constant pattern (second argument), compiled once per query: the vectorized bodies
+    /// in `fast` take it when it is `Pattern::Plain`.
+    fn constant(&self, a: &super::udf::Args<'_>) -> Result<Option<Arc<Pattern>>> {
+        a.constant_text(1).map(|p| self.get(p)).transpose()
+    }
+}
+
 fn group_check(re: &Pattern, group: i64) -> Result<usize> {
     let groups = re.captures_len() as i64 - 1;
     if group < 0 || group > groups {
@@ -160,7 +168,10 @@ pub fn functions() -> Vec<ScalarUDF> {
                 arity(&[2]),
                 |_| Ok(DataType::Boolean),
                 move |a| {
-                    if let Some(out) = super::fast::regexp_like(a)? {
+                    if let Some(pattern) = cache.constant(a)?
+                        && let Pattern::Plain(re) = pattern.as_ref()
+                        && let Some(out) = super::fast::regexp_like(a, re)?
+                    {
                         return Ok(out);
                     }
                     strict(a, |r| {
@@ -178,7 +189,10 @@ pub fn functions() -> Vec<ScalarUDF> {
                 arity(&[2, 3]),
                 |_| Ok(DataType::Utf8),
                 move |a| {
-                    if let Some(out) = super::fast::regexp_extract(a)? {
+                    if let Some(pattern) = cache.constant(a)?
+                        && let Pattern::Plain(re) = pattern.as_ref()
+                        && let Some(out) = super::fast::regexp_extract(a, re)?
+                    {
                         return Ok(out);
                     }
                     strict(a, |r| {
@@ -214,7 +228,10 @@ pub fn functions() -> Vec<ScalarUDF> {
                 arity(&[2, 3]),
                 |_| Ok(DataType::Utf8),
                 move |a| {
-                    if let Some(out) = super::fast::regexp_replace(a)? {
+                    if let Some(pattern) = cache.constant(a)?
+                        && let Pattern::Plain(re) = pattern.as_ref()
+                        && let Some(out) = super::fast::regexp_replace(a, re)?
+                    {
                         return Ok(out);
                     }
                     strict(a, |r| {
