@@ -125,6 +125,19 @@ pub fn from_datafusion(e: &DataFusionError, sql: &str) -> Failure {
             Failure::trino("SYNTAX_ERROR", format!("line 1:1: {message}"))
         }
         DataFusionError::Plan(message) => plan_failure(message, sql),
+        // A correlated subquery DataFusion cannot decorrelate (a LATERAL subquery computing from
+        // the outer row, a correlated scalar subquery under `<`) reaches the physical planner
+        // with the outer reference still in it.
+        DataFusionError::NotImplemented(message) if message.contains("OuterReferenceColumn") => {
+            let column = between(message, "name: \"", "\"").unwrap_or("?");
+            Failure::trino(
+                "NOT_SUPPORTED",
+                format!(
+                    "{}: a correlated subquery or LATERAL that uses the outer column '{column}' here is not supported by Lakebox yet",
+                    at(column)
+                ),
+            )
+        }
         DataFusionError::NotImplemented(message) => Failure::trino("NOT_SUPPORTED", message),
         DataFusionError::ResourcesExhausted(message) => {
             Failure::trino("EXCEEDED_LOCAL_MEMORY_LIMIT", format!("Query exceeded local memory limit: {message}"))
@@ -247,6 +260,21 @@ mod tests {
         assert_eq!(position_of("SELECT * FROM nope", "nope"), (1, 15));
         assert_eq!(position_of("SELECT *\n  FROM Nope", "nope"), (2, 8));
         assert_eq!(position_of("SELECT 1", "missing"), (1, 1));
+    }
+
+    #[test]
+    fn an_outer_reference_left_in_the_plan_is_not_supported_with_its_column() {
+        // DataFusion 55's message for `SELECT a.x, b.y FROM (VALUES 1, 2) AS a(x), LATERAL (SELECT a.x * 10 AS y) b`.
+        let message = r#"Physical plan does not support logical expression OuterReferenceColumn(Field { name: "x", data_type: Int64 }, Column { relation: Some(Bare { table: "a" }), name: "x" })"#;
+        let sql = "SELECT a.x, b.y FROM (VALUES 1, 2) AS a(x), LATERAL (SELECT a.x * 10 AS y) b";
+        let Failure::Failed { reason, .. } = from_datafusion(&DataFusionError::NotImplemented(message.into()), sql)
+        else {
+            panic!()
+        };
+        assert_eq!(
+            reason,
+            "NOT_SUPPORTED: line 1:10: a correlated subquery or LATERAL that uses the outer column 'x' here is not supported by Lakebox yet"
+        );
     }
 
     #[test]

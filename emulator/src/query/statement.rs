@@ -362,9 +362,10 @@ fn rewrite_tokens(sql: &str, parameters: &[String]) -> Result<(String, usize), R
     let mut used = 0;
     for t in tokens(sql)? {
         match t.token {
+            // Glue names are lower case. Backquotes stay as written: the query is refused as in
+            // Trino ("backquoted identifiers are not supported", `trino::refuse`).
             Token::Word(mut w) if w.quote_style == Some('"') || w.quote_style == Some('`') => {
                 w.value = w.value.to_lowercase();
-                w.quote_style = Some('"');
                 out.push_str(&super::trino::tokens::render(&Token::Word(w)));
             }
             Token::Placeholder(p) if p == "?" => {
@@ -433,9 +434,10 @@ pub fn parse_query(sql: &str) -> Result<DFStatement, Rejected> {
     parse(sql, None)
 }
 
-/// `parse_query` for SQL as the user wrote it, and the failure of a query that calls a function
-/// Trino does not have (`FUNCTION_NOT_FOUND`: it would pass here and fail on AWS). The rewritten
-/// text is parsed again with `parse_query` to plan it.
+/// `parse_query` for SQL as the user wrote it, and the failure of a query that would pass here
+/// and fail on AWS: SQL Trino's grammar refuses (`trino::refuse`) or a call of a function Trino
+/// does not have (`FUNCTION_NOT_FOUND`). The rewritten text is parsed again with `parse_query`
+/// to plan it.
 pub fn parse_user_query(sql: &str) -> Result<(DFStatement, Option<Failure>), Rejected> {
     let mut failure = None;
     let statement = parse(sql, Some(&mut failure))?;
@@ -443,6 +445,7 @@ pub fn parse_user_query(sql: &str) -> Result<(DFStatement, Option<Failure>), Rej
 }
 
 fn parse(sql: &str, check: Option<&mut Option<Failure>>) -> Result<DFStatement, Rejected> {
+    let user_sql = sql;
     let sql = super::trino::tokens::rewrite(sql);
     let mut statements = DFParser::parse_sql_with_dialect(&sql, &GenericDialect {})
         .map_err(|e| Rejected::malformed(syntax_message(&e.to_string())))?;
@@ -457,8 +460,10 @@ fn parse(sql: &str, check: Option<&mut Option<Failure>>) -> Result<DFStatement, 
     };
     if let DFStatement::Statement(inner) = target {
         if let Some(failure) = check {
-            *failure = super::trino::rewrite::non_trino_function(inner)
-                .map(|message| Failure::trino("FUNCTION_NOT_FOUND", message));
+            *failure = super::trino::refuse::check(inner, user_sql).or_else(|| {
+                super::trino::rewrite::non_trino_function(inner)
+                    .map(|message| Failure::trino("FUNCTION_NOT_FOUND", message))
+            });
         }
         super::trino::rewrite::statement(inner);
         match inner.as_mut() {

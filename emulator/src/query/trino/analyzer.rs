@@ -421,6 +421,7 @@ pub struct TrinoCasts {
     json_text: Arc<ScalarUDF>,
     text_timestamp: Arc<ScalarUDF>,
     text_date: Arc<ScalarUDF>,
+    double_decimal: Arc<ScalarUDF>,
     nullable: Arc<ScalarUDF>,
 }
 
@@ -525,6 +526,7 @@ impl Default for TrinoCasts {
             json_text: Arc::new(json_text),
             text_timestamp: Arc::new(super::timestamp_text::cast_udf()),
             text_date: Arc::new(super::timestamp_text::date_cast_udf()),
+            double_decimal: Arc::new(super::casts::double_decimal_udf()),
             // Volatile so that constant folding keeps it (a folded literal is non-nullable again).
             nullable: Arc::new(
                 Udf::new(
@@ -635,6 +637,17 @@ impl AnalyzerRule for TrinoCasts {
                         *unit,
                         is_try,
                     )));
+                }
+                // A double or real to `decimal(p, s)`: its shortest digits rounded half up.
+                if let DataType::Decimal128(p, s) = to
+                    && matches!(from, DataType::Float64 | DataType::Float32)
+                {
+                    use datafusion::logical_expr::lit;
+                    let args = vec![(**inner).clone(), lit(i64::from(p)), lit(i64::from(s)), lit(is_try)];
+                    return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(
+                        self.double_decimal.clone(),
+                        args,
+                    ))));
                 }
                 // Text to `date`: trimmed, and only a date (Trino's `Value cannot be cast to date`).
                 if matches!(to, DataType::Date32) && is_text(&from) {

@@ -196,3 +196,145 @@ fn decode_json(input: &ArrayRef, ty: &TrinoType, safe: bool) -> Result<ArrayRef>
     let refs: Vec<&dyn Array> = out.iter().map(|a| a.as_ref()).collect();
     Ok(datafusion::arrow::compute::concat(&refs)?)
 }
+
+/// `__lakebox_double_decimal(x, p, s, safe)`: what the analyzer puts in place of `CAST(x AS
+/// decimal(p, s))` (`TRY_CAST` when `safe`) for a double or real `x`. Trino's
+/// `DecimalConversions` round the *shortest* decimal that reads back as the double (Java's
+/// `BigDecimal.valueOf`, the text `Double.toString` prints) half up, so `CAST(1.005E0 AS
+/// decimal(10, 2))` is 1.01; arrow multiplies by 10^s first and rounds the binary product
+/// (100.49999999999999: 1.00). NaN, the infinities and values over `p` digits are
+/// `INVALID_CAST_ARGUMENT: Cannot cast DOUBLE '1.0E10' to DECIMAL(4, 2)`.
+pub fn double_decimal_udf() -> ScalarUDF {
+    fn target(scalars: &[Option<&ScalarValue>]) -> (u8, i8) {
+        // Integer literals may have been narrowed to `Int32` by the time the call is typed again.
+        let int = |i: usize| scalars.get(i).copied().flatten().and_then(super::values::int);
+        (int(1).unwrap_or(38).clamp(1, 38) as u8, int(2).unwrap_or(0).clamp(0, 38) as i8)
+    }
+    Udf::with_fields(
+        "__lakebox_double_decimal",
+        arity(&[4]),
+        |_, scalars| {
+            let (p, s) = target(scalars);
+            Ok(Field::new("r", DataType::Decimal128(p, s), true))
+        },
+        |a| {
+            use datafusion::arrow::array::{AsArray, Decimal128Builder};
+            use datafusion::arrow::datatypes::{Float32Type, Float64Type};
+            let DataType::Decimal128(p, s) = *a.result.data_type() else { unreachable!("typed as a decimal") };
+            let safe = matches!(a.constants.get(3), Some(Some(ScalarValue::Boolean(Some(true)))));
+            let x = a.get(0);
+            let mut out = Decimal128Builder::with_capacity(x.len());
+            let mut push = |v: Option<f64>, real: bool| -> Result<()> {
+                let Some(v) = v else {
+                    out.append_null();
+                    return Ok(());
+                };
+                match double_to_unscaled(v, p, s, real) {
+                    Some(u) => out.append_value(u),
+                    None if safe => out.append_null(),
+                    None => {
+                        let (name, text) = if real {
+                            ("REAL", crate::query::results::java_float(v as f32))
+                        } else {
+                            ("DOUBLE", crate::query::results::java_double(v))
+                        };
+                        return Err(cast_failure(format!("Cannot cast {name} '{text}' to DECIMAL({p}, {s})")));
+                    }
+                }
+                Ok(())
+            };
+            match x.data_type() {
+                DataType::Float32 => {
+                    for v in x.as_primitive::<Float32Type>().iter() {
+                        push(v.map(f64::from), true)?;
+                    }
+                }
+                _ => {
+                    let x = datafusion::arrow::compute::cast(x, &DataType::Float64)?;
+                    for v in x.as_primitive::<Float64Type>().iter() {
+                        push(v, false)?;
+                    }
+                }
+            }
+            Ok(Arc::new(out.finish().with_precision_and_scale(p, s)?))
+        },
+    )
+    .udf()
+}
+
+/// `v` at scale `s` as Trino casts it (see [`double_decimal_udf`]), or `None` if it is not
+/// finite or needs more than `p` digits. `real` reads `v` as the float it was.
+fn double_to_unscaled(v: f64, p: u8, s: i8, real: bool) -> Option<i128> {
+    if !v.is_finite() {
+        return None;
+    }
+    let limit = 10i128.pow(u32::from(p));
+    // The product's rounding error (two ulps, under 1e-6 below 1e9) cannot move it across a
+    // rounding boundary unless it lies within 1e-6 of one: then the exact digits decide. A
+    // real's shortest digits are too far from its binary value for this: always exact.
+    let y = v * 10f64.powi(i32::from(s));
+    if !real && y.abs() < 1e9 && ((y - y.floor()) - 0.5).abs() > 1e-6 {
+        let u = y.round() as i128;
+        return (u.abs() < limit).then_some(u);
+    }
+    // The shortest round-trip digits, `d.ddde±x` (Java's for the type read).
+    let text = if real { format!("{:e}", v as f32) } else { format!("{v:e}") };
+    let (mantissa, exponent) = text.split_once('e')?;
+    let exponent: i32 = exponent.parse().ok()?;
+    let negative = mantissa.starts_with('-');
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let digits_value: i128 = digits.parse().ok()?;
+    // value = digits * 10^(exponent - (len - 1)); unscaled = value * 10^s.
+    let shift = exponent - (digits.len() as i32 - 1) + i32::from(s);
+    let magnitude = if shift >= 0 {
+        10i128.checked_pow(shift as u32).and_then(|m| digits_value.checked_mul(m))?
+    } else if -shift > 38 {
+        0
+    } else {
+        let d = 10i128.pow((-shift) as u32);
+        let (q, r) = (digits_value / d, digits_value % d);
+        // Half up: away from zero on a tie, as Java's HALF_UP.
+        if r * 2 >= d { q + 1 } else { q }
+    };
+    (magnitude < limit).then_some(if negative { -magnitude } else { magnitude })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::double_to_unscaled;
+
+    // Expected values are Java's `BigDecimal.valueOf(v).setScale(s, HALF_UP)` (Trino's
+    // DecimalConversions.internalDoubleToLongDecimal), worked by hand from the shortest digits.
+    #[test]
+    fn doubles_round_their_shortest_digits_half_up() {
+        assert_eq!(double_to_unscaled(1.005, 10, 2, false), Some(101), "1.005 is 1.00499999999999989... in binary");
+        assert_eq!(double_to_unscaled(2.675, 10, 2, false), Some(268));
+        assert_eq!(double_to_unscaled(-1.005, 10, 2, false), Some(-101), "half up is away from zero");
+        assert_eq!(double_to_unscaled(0.125, 10, 2, false), Some(13));
+        assert_eq!(double_to_unscaled(-0.125, 10, 2, false), Some(-13));
+        assert_eq!(double_to_unscaled(123.456, 10, 1, false), Some(1235));
+        assert_eq!(double_to_unscaled(123.44, 10, 1, false), Some(1234));
+        assert_eq!(double_to_unscaled(0.0, 10, 2, false), Some(0));
+        assert_eq!(double_to_unscaled(1e20, 38, 2, false), Some(10i128.pow(22)));
+        assert_eq!(double_to_unscaled(1234567890.125, 20, 2, false), Some(123456789013));
+        assert_eq!(double_to_unscaled(1e-30, 10, 2, false), Some(0));
+        assert_eq!(double_to_unscaled(0.005, 10, 2, false), Some(1));
+    }
+
+    #[test]
+    fn reals_round_their_own_shortest_digits() {
+        // 2.675f is 2.6749999523... as a double; Java's Float.toString prints 2.675.
+        assert_eq!(double_to_unscaled(f64::from(2.675f32), 10, 2, true), Some(268));
+        assert_eq!(double_to_unscaled(f64::from(0.1f32), 20, 10, true), Some(1_000_000_000));
+    }
+
+    #[test]
+    fn what_does_not_fit_is_refused() {
+        assert_eq!(double_to_unscaled(1e10, 4, 2, false), None);
+        assert_eq!(double_to_unscaled(99.995, 4, 2, false), None, "rounds to 100.00: five digits");
+        assert_eq!(double_to_unscaled(99.994, 4, 2, false), Some(9999));
+        assert_eq!(double_to_unscaled(f64::NAN, 10, 2, false), None);
+        assert_eq!(double_to_unscaled(f64::INFINITY, 10, 2, false), None);
+        assert_eq!(double_to_unscaled(1e300, 38, 2, false), None);
+    }
+}

@@ -363,6 +363,14 @@ fn sequence(r: &[ScalarValue], item: &DataType) -> Result<Vec<ScalarValue>> {
                 None => return Err(invalid("sequence step must be an interval")),
             },
         };
+        // Dates step by whole days of a day-to-second interval (`INTERVAL '1' DAY`, `'7' DAY`).
+        let (unit, n) = match (unit, start.date) {
+            ("millisecond", true) if n % 86_400_000 == 0 => ("day", n / 86_400_000),
+            ("millisecond", true) => {
+                return Err(invalid("sequence step must be a day interval if start and end values are dates"));
+            }
+            _ => (unit, n),
+        };
         if n == 0 {
             return Err(invalid("step must not be zero"));
         }

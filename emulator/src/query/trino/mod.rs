@@ -15,6 +15,7 @@ pub mod lambda;
 pub mod maps;
 pub mod math;
 pub mod percentile;
+pub mod refuse;
 pub mod regex;
 pub mod rewrite;
 pub mod strings;

@@ -366,6 +366,16 @@ fn function(f: &mut Function) -> Option<Expr> {
             set_args(f, vec![case]);
             None
         }
+        // Trino's geometric_mean is exp of the mean of the logarithms (GeometricMeanAggregations:
+        // a sum of ln(x) and a count), a double; FILTER and OVER stay on the mean.
+        ("geometric_mean", 1) if f.within_group.is_empty() => {
+            let mut mean = f.clone();
+            rename(&mut mean, "avg");
+            set_args(&mut mean, vec![parse_expr(&format!("ln(CAST({} AS DOUBLE))", arg(0)))?]);
+            parse_expr(&format!("exp({mean})"))
+        }
+        // `grouping(a, b)` is a bigint in Trino (DataFusion's is an int).
+        ("grouping", n) if plain && n > 0 => parse_expr(&format!("CAST({f} AS BIGINT)")),
         // approx_distinct(x, e): the standard error only tunes Trino's HyperLogLog; ours is kept.
         ("approx_distinct", 2) => {
             set_args(f, vec![args[0].clone()]);
@@ -660,6 +670,10 @@ impl VisitorMut for Rewriter {
     fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
         let replacement = match e {
             Expr::Function(f) => function(f),
+            // `U&'\00e9t\00e9'`: the parser decoded the escapes; it is an ordinary varchar.
+            Expr::Value(ast::ValueWithSpan { value: ast::Value::UnicodeStringLiteral(text), .. }) => {
+                Some(Expr::value(ast::Value::SingleQuotedString(std::mem::take(text))))
+            }
             Expr::Extract { field, expr, .. } => extract(field, expr),
             Expr::Position { expr, r#in } => parse_expr(&format!("strpos({in}, {expr})", r#in = r#in)),
             Expr::Substring { expr, substring_from, substring_for, .. } => {
@@ -694,6 +708,10 @@ impl VisitorMut for Rewriter {
             Expr::Cast { data_type, .. } | Expr::TypedString(ast::TypedString { data_type, .. }) => {
                 match data_type {
                     ast::DataType::Timestamp(None, tz) => *data_type = ast::DataType::Timestamp(Some(3), *tz),
+                    // Trino's bare `decimal` is decimal(38, 0) (DataFusion's would be (38, 10)).
+                    ast::DataType::Decimal(ast::ExactNumberInfo::None) => {
+                        *data_type = ast::DataType::Decimal(ast::ExactNumberInfo::PrecisionAndScale(38, 0))
+                    }
                     // DataFusion's SQL has no VARBINARY; BYTEA is its name for the same type.
                     ast::DataType::Varbinary(_) => *data_type = ast::DataType::Bytea,
                     _ => {}

@@ -157,10 +157,11 @@ pub fn cast_text(input: &ArrayRef, unit: TimeUnit, safe: bool) -> Result<ArrayRe
 /// timestamp(p))` (`TRY_CAST` when `safe`) for text `x`; `p` is 0, 3, 6 or 9.
 pub fn cast_udf() -> ScalarUDF {
     fn unit(scalars: &[Option<&ScalarValue>]) -> TimeUnit {
-        match scalars.get(1).copied().flatten() {
-            Some(ScalarValue::Int64(Some(0))) => TimeUnit::Second,
-            Some(ScalarValue::Int64(Some(6))) => TimeUnit::Microsecond,
-            Some(ScalarValue::Int64(Some(9))) => TimeUnit::Nanosecond,
+        // Integer literals may have been narrowed to `Int32` by the time the call is typed again.
+        match scalars.get(1).copied().flatten().and_then(super::values::int) {
+            Some(0) => TimeUnit::Second,
+            Some(6) => TimeUnit::Microsecond,
+            Some(9) => TimeUnit::Nanosecond,
             _ => TimeUnit::Millisecond,
         }
     }
