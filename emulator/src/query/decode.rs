@@ -186,7 +186,7 @@ impl Decoder {
             }
             columns.rows += 1;
         }
-        columns.finish(&self.schema, None)
+        columns.finish_csv(&self.schema, &self.positions, o)
     }
 
     fn json_batch(&mut self, o: &JsonOptions) -> Result<Option<RecordBatch>> {
@@ -287,6 +287,32 @@ impl TextColumns {
         self.builders[column].append_option(value);
     }
 
+    /// OpenCSVSerde's columns: text, or the types Athena's CSV reader recognises (see
+    /// [`super::hive_text::csv_column`]); a field that does not parse fails the query unless the
+    /// table says `use.null.for.invalid.data`.
+    fn finish_csv(mut self, schema: &SchemaRef, positions: &[usize], o: &CsvOptions) -> Result<Option<RecordBatch>> {
+        if self.rows == 0 {
+            return Ok(None);
+        }
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.builders.len());
+        for ((builder, field), position) in self.builders.iter_mut().zip(schema.fields()).zip(positions) {
+            let strings = builder.finish();
+            let typed = super::hive_text::csv_column(&strings, field.data_type(), o.null_for_invalid).map_err(
+                |(value, cause)| {
+                    ArrowError::ParseError(format!(
+                        "HIVE_BAD_DATA: Error parsing field value '{value}' for field {position}: {cause}"
+                    ))
+                },
+            )?;
+            match typed {
+                Some(array) => arrays.push(array),
+                None => arrays.push(typed_or_null(Arc::new(strings), field)?),
+            }
+        }
+        let options = datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(self.rows));
+        RecordBatch::try_new_with_options(schema.clone(), arrays, &options).map(Some)
+    }
+
     fn finish(mut self, schema: &SchemaRef, text: Option<&TextOptions>) -> Result<Option<RecordBatch>> {
         if self.rows == 0 {
             return Ok(None);
@@ -299,6 +325,12 @@ impl TextColumns {
         let options = datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(self.rows));
         RecordBatch::try_new_with_options(schema.clone(), arrays, &options).map(Some)
     }
+}
+
+/// A CSV column of a type Athena's CSV reader does not recognise: cast as before (NULL where
+/// the text does not parse).
+fn typed_or_null(strings: ArrayRef, field: &Field) -> Result<ArrayRef> {
+    typed(strings, field, None)
 }
 
 /// Converts a text column to its type; unparseable values become NULL.
@@ -324,6 +356,13 @@ fn typed(strings: ArrayRef, field: &Field, text: Option<&TextOptions>) -> Result
                 .collect();
             let schema = Arc::new(Schema::new(vec![field.clone().with_nullable(true)]));
             Ok(decode_json_rows(&schema, &rows)?.column(0).clone())
+        }
+        // LazySimpleSerDe text: Trino's text encodings, not Arrow's casts.
+        _ if text.is_some()
+            && let Some(values) = strings.as_any().downcast_ref::<datafusion::arrow::array::StringArray>()
+            && let Some(parsed) = super::hive_text::parse_column(values, target) =>
+        {
+            Ok(parsed)
         }
         _ => {
             let trimmed: ArrayRef = if matches!(target, DataType::Boolean) {
@@ -531,14 +570,27 @@ mod tests {
     #[test]
     fn open_csv_reads_quoted_values() {
         let s = schema(&[("a", DataType::Utf8), ("b", DataType::Int32)]);
-        let format = TableFormat::Csv(CsvOptions { separator: b',', quote: b'"', escape: Some(b'\\'), skip_header: 1 });
-        let batches = decode(format, s, vec![0, 1], "a,b\n\"x,y\",\"7\"\n\"say \\\"hi\\\"\",\n");
+        let csv = |null_for_invalid| {
+            TableFormat::Csv(CsvOptions {
+                separator: b',',
+                quote: b'"',
+                escape: Some(b'\\'),
+                skip_header: 1,
+                null_for_invalid,
+            })
+        };
+        let data = "a,b\n\"x,y\",\"7\"\n\"say \\\"hi\\\"\",\n";
+        let batches = decode(csv(true), s.clone(), vec![0, 1], data);
         let a = batches[0].column(0).as_string::<i32>();
         assert_eq!(a.value(0), "x,y");
         assert_eq!(a.value(1), "say \"hi\"");
         let b = batches[0].column(1).as_primitive::<Int32Type>();
         assert_eq!(b.value(0), 7);
-        assert!(b.is_null(1), "an empty field of a number column is NULL");
+        assert!(b.is_null(1), "with use.null.for.invalid.data an empty field of a number column is NULL");
+        // Without it the query fails, as Athena's CSV reader does.
+        let input: Box<dyn BufRead + Send> = Box::new(std::io::Cursor::new(data.as_bytes().to_vec()));
+        let err = Decoder::new(csv(false), s, vec![0, 1], input, 10).collect::<Result<Vec<_>>>().unwrap_err();
+        assert!(err.to_string().contains("HIVE_BAD_DATA: Error parsing field value '' for field 1"), "{err}");
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub struct CsvOptions {
     pub quote: u8,
     pub escape: Option<u8>,
     pub skip_header: usize,
+    /// The table property `use.null.for.invalid.data`: a field that does not parse as its
+    /// column's type reads as NULL instead of failing the query.
+    pub null_for_invalid: bool,
 }
 
 /// The JSON SerDes' settings.
@@ -87,6 +90,9 @@ pub fn table_format(table: &Table, sd: &StorageDescriptor) -> Result<TableFormat
             quote: char_of("quoteChar", b'"'),
             escape: Some(char_of("escapeChar", b'\\')),
             skip_header,
+            null_for_invalid: table_params
+                .get("use.null.for.invalid.data")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
         }));
     }
     if lib.is_empty()
@@ -102,7 +108,9 @@ pub fn table_format(table: &Table, sd: &StorageDescriptor) -> Result<TableFormat
         return Ok(TableFormat::Text(TextOptions {
             field_delim,
             escape: params.get("escape.delim").map(|v| hive_byte(v, b'\\')),
-            null_format: params.get("serialization.null.format").map(|v| unescape(v)).unwrap_or_else(|| "\\N".into()),
+            // Used as stored, as Trino's TextEncodingOptions does: a table whose Glue parameter
+            // is the two characters `\N` reads `\N` fields as NULL.
+            null_format: params.get("serialization.null.format").cloned().unwrap_or_else(|| "\\N".into()),
             collection_delim: params
                 .get("collection.delim")
                 .or_else(|| params.get("colelction.delim"))

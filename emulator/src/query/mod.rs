@@ -12,6 +12,7 @@ pub mod error;
 pub mod formats;
 pub mod functions;
 pub mod hive;
+pub mod hive_text;
 pub mod information_schema;
 pub mod partition_groups;
 pub mod projection;

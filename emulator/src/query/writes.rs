@@ -194,9 +194,11 @@ impl Engine {
     pub(super) async fn plan(&self, ctx: &SessionContext, request: &Request, sql: &str) -> Result<DataFrame, Failure> {
         let statement = super::statement::parse_query(sql).map_err(|e| Failure::trino("SYNTAX_ERROR", e.message))?;
         let statement = self.inline_views(statement, &request.database)?;
-        let aliases = match &statement {
-            datafusion::sql::parser::Statement::Statement(s) => super::trino::rewrite::group_by_aliases(s),
-            _ => Vec::new(),
+        let (aliases, having) = match &statement {
+            datafusion::sql::parser::Statement::Statement(s) => {
+                (super::trino::rewrite::group_by_aliases(s), super::trino::rewrite::having_aliases(s))
+            }
+            _ => (Vec::new(), Vec::new()),
         };
         let df_error = |e: datafusion::error::DataFusionError| from_datafusion(&e, &request.sql);
         let plan = ctx.state().statement_to_plan(statement).await.map_err(df_error)?;
@@ -206,6 +208,21 @@ impl Engine {
                 (1, 1) => super::error::position_of(&request.sql, &name),
                 (line, column) => (line, column + 3),
             };
+            return Err(Failure::trino(
+                "COLUMN_NOT_FOUND",
+                format!("line {}:{}: Column '{name}' cannot be resolved", at.0, at.1),
+            ));
+        }
+        if let Some(name) = grouped_by_alias(&plan, &having) {
+            // The name's first appearance after HAVING.
+            let lower = request.sql.to_ascii_lowercase();
+            let from = lower.find("having").unwrap_or(0);
+            let at = lower[from..].find(name.as_str()).map_or(super::error::position_of(&request.sql, &name), |i| {
+                let offset = from + i;
+                let line = lower[..offset].matches('\n').count() + 1;
+                let column = offset - lower[..offset].rfind('\n').map_or(0, |n| n + 1) + 1;
+                (line, column)
+            });
             return Err(Failure::trino(
                 "COLUMN_NOT_FOUND",
                 format!("line {}:{}: Column '{name}' cannot be resolved", at.0, at.1),

@@ -320,11 +320,57 @@ impl AnalyzerRule for StrictOperands {
         use datafusion::logical_expr::{Between, Case, expr::InList};
         let name = |t: &DataType| crate::query::types::athena_type_name(t);
         plan.apply_with_subqueries(|plan| {
+            match plan {
+                // `SELECT 1 UNION ALL SELECT 'a'`: DataFusion unions them as text.
+                LogicalPlan::Union(u) => {
+                    let columns = u.inputs.first().map_or(0, |i| i.schema().fields().len());
+                    for c in 0..columns {
+                        let types: Vec<DataType> = u
+                            .inputs
+                            .iter()
+                            .filter_map(|i| i.schema().fields().get(c).map(|f| f.data_type().clone()))
+                            .collect();
+                        if let Some((a, b)) = incompatible_pair(&types) {
+                            return Err(mismatch(format!(
+                                "column {} in UNION query has incompatible types: {}, {}",
+                                c + 1,
+                                name(a),
+                                name(b)
+                            )));
+                        }
+                    }
+                }
+                // Equi-join keys (`USING (k)`, INTERSECT and EXCEPT, which DataFusion plans as
+                // joins) of text against a number, date or timestamp.
+                LogicalPlan::Join(j) => {
+                    for (l, r) in &j.on {
+                        if let (Ok(lt), Ok(rt)) = (l.get_type(j.left.schema()), r.get_type(j.right.schema()))
+                            && incompatible(&lt, &rt)
+                        {
+                            return Err(mismatch(format!("Cannot apply operator: {} = {}", name(&lt), name(&rt))));
+                        }
+                    }
+                }
+                _ => {}
+            }
             let schema = datafusion::logical_expr::utils::merge_schema(&plan.inputs());
             let ty = |e: &Expr| e.get_type(&schema).ok();
             plan.apply_expressions(|e| {
                 e.apply(|e| {
                     match e {
+                        // `x IN (SELECT text ...)` for a number, date or timestamp `x`.
+                        Expr::InSubquery(datafusion::logical_expr::expr::InSubquery { expr, subquery, .. }) => {
+                            if let Some(l) = ty(expr)
+                                && let Some(field) = subquery.subquery.schema().fields().first()
+                                && incompatible(&l, field.data_type())
+                            {
+                                return Err(mismatch(format!(
+                                    "value and result of subquery must be of the same type for IN expression: {} vs {}",
+                                    name(&l),
+                                    name(field.data_type())
+                                )));
+                            }
+                        }
                         Expr::BinaryExpr(BinaryExpr { left, op, right })
                             if op.supports_propagation()
                                 || matches!(

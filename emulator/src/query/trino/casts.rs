@@ -218,74 +218,105 @@ pub fn double_decimal_udf() -> ScalarUDF {
             Ok(Field::new("r", DataType::Decimal128(p, s), true))
         },
         |a| {
-            use datafusion::arrow::array::{AsArray, Decimal128Builder};
-            use datafusion::arrow::datatypes::{Float32Type, Float64Type};
+            use datafusion::arrow::array::AsArray;
+            use datafusion::arrow::datatypes::{Decimal128Type, Float32Type, Float64Type};
             let DataType::Decimal128(p, s) = *a.result.data_type() else { unreachable!("typed as a decimal") };
             let safe = matches!(a.constants.get(3), Some(Some(ScalarValue::Boolean(Some(true)))));
             let x = a.get(0);
-            let mut out = Decimal128Builder::with_capacity(x.len());
-            let mut push = |v: Option<f64>, real: bool| -> Result<()> {
-                let Some(v) = v else {
-                    out.append_null();
-                    return Ok(());
+            let real = matches!(x.data_type(), DataType::Float32);
+            let target = DecimalTarget::new(p, s);
+            let failure = |v: f64| {
+                let (name, text) = if real {
+                    ("REAL", crate::query::results::java_float(v as f32))
+                } else {
+                    ("DOUBLE", crate::query::results::java_double(v))
                 };
-                match double_to_unscaled(v, p, s, real) {
-                    Some(u) => out.append_value(u),
-                    None if safe => out.append_null(),
-                    None => {
-                        let (name, text) = if real {
-                            ("REAL", crate::query::results::java_float(v as f32))
-                        } else {
-                            ("DOUBLE", crate::query::results::java_double(v))
-                        };
-                        return Err(cast_failure(format!("Cannot cast {name} '{text}' to DECIMAL({p}, {s})")));
-                    }
-                }
-                Ok(())
+                format!("Cannot cast {name} '{text}' to DECIMAL({p}, {s})")
             };
-            match x.data_type() {
-                DataType::Float32 => {
-                    for v in x.as_primitive::<Float32Type>().iter() {
-                        push(v.map(f64::from), true)?;
-                    }
-                }
-                _ => {
+            let out = match (real, safe) {
+                (true, true) => x
+                    .as_primitive::<Float32Type>()
+                    .unary_opt::<_, Decimal128Type>(|v| target.unscaled(f64::from(v), true)),
+                (true, false) => x
+                    .as_primitive::<Float32Type>()
+                    .try_unary::<_, Decimal128Type, _>(|v| {
+                        target.unscaled(f64::from(v), true).ok_or_else(|| failure(f64::from(v)))
+                    })
+                    .map_err(cast_failure)?,
+                (false, safe) => {
                     let x = datafusion::arrow::compute::cast(x, &DataType::Float64)?;
-                    for v in x.as_primitive::<Float64Type>().iter() {
-                        push(v, false)?;
+                    let x = x.as_primitive::<Float64Type>();
+                    if safe {
+                        x.unary_opt::<_, Decimal128Type>(|v| target.unscaled(v, false))
+                    } else {
+                        x.try_unary::<_, Decimal128Type, _>(|v| target.unscaled(v, false).ok_or_else(|| failure(v)))
+                            .map_err(cast_failure)?
                     }
                 }
-            }
-            Ok(Arc::new(out.finish().with_precision_and_scale(p, s)?))
+            };
+            Ok(Arc::new(out.with_precision_and_scale(p, s)?))
         },
     )
     .udf()
 }
 
-/// `v` at scale `s` as Trino casts it (see [`double_decimal_udf`]), or `None` if it is not
-/// finite or needs more than `p` digits. `real` reads `v` as the float it was.
+/// A `decimal(p, s)` target: `10^s` and `10^p` computed once for a column.
+struct DecimalTarget {
+    p: u8,
+    s: i8,
+    factor: f64,
+    limit: i128,
+}
+
+impl DecimalTarget {
+    fn new(p: u8, s: i8) -> Self {
+        Self { p, s, factor: 10f64.powi(i32::from(s)), limit: 10i128.pow(u32::from(p)) }
+    }
+
+    /// `v` at scale `s` as Trino casts it (see [`double_decimal_udf`]), or `None` if it is not
+    /// finite or needs more than `p` digits. `real` reads `v` as the float it was.
+    #[inline(always)]
+    fn unscaled(&self, v: f64, real: bool) -> Option<i128> {
+        // The product's rounding error (two ulps, under 1e-6 below 1e9) cannot move it across a
+        // rounding boundary unless it lies within 1e-6 of one: then the exact digits decide. A
+        // real's shortest digits are too far from its binary value for this: always exact.
+        let y = v * self.factor;
+        if !real && y.abs() < 1e9 && ((y - y.floor()) - 0.5).abs() > 1e-6 {
+            // Through i64 (one instruction; `as i128` is a library call): |y| < 1e9 here.
+            let u = i128::from(y.round() as i64);
+            return (u.abs() < self.limit).then_some(u);
+        }
+        self.exact(v, real)
+    }
+
+    /// The shortest round-trip digits, `d.ddde±x` (Java's for the type read), rounded: the rare
+    /// path, kept out of the loop above.
+    #[cold]
+    #[inline(never)]
+    fn exact(&self, v: f64, real: bool) -> Option<i128> {
+        if !v.is_finite() {
+            return None;
+        }
+        let text = if real { format!("{:e}", v as f32) } else { format!("{v:e}") };
+        let (mantissa, exponent) = text.split_once('e')?;
+        let exponent: i32 = exponent.parse().ok()?;
+        let negative = mantissa.starts_with('-');
+        let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+        // value = digits * 10^(exponent - (len - 1)).
+        unscaled_half_up(negative, &digits, exponent - (digits.len() as i32 - 1), self.p, self.s)
+    }
+}
+
+#[cfg(test)]
 fn double_to_unscaled(v: f64, p: u8, s: i8, real: bool) -> Option<i128> {
-    if !v.is_finite() {
-        return None;
-    }
-    let limit = 10i128.pow(u32::from(p));
-    // The product's rounding error (two ulps, under 1e-6 below 1e9) cannot move it across a
-    // rounding boundary unless it lies within 1e-6 of one: then the exact digits decide. A
-    // real's shortest digits are too far from its binary value for this: always exact.
-    let y = v * 10f64.powi(i32::from(s));
-    if !real && y.abs() < 1e9 && ((y - y.floor()) - 0.5).abs() > 1e-6 {
-        let u = y.round() as i128;
-        return (u.abs() < limit).then_some(u);
-    }
-    // The shortest round-trip digits, `d.ddde±x` (Java's for the type read).
-    let text = if real { format!("{:e}", v as f32) } else { format!("{v:e}") };
-    let (mantissa, exponent) = text.split_once('e')?;
-    let exponent: i32 = exponent.parse().ok()?;
-    let negative = mantissa.starts_with('-');
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    DecimalTarget::new(p, s).unscaled(v, real)
+}
+
+/// The unscaled value at scale `s` of `±digits * 10^exp10`, rounded half up (away from zero on
+/// a tie, Java's HALF_UP), or `None` past `p` digits. `digits` are ASCII digits, at most 38.
+pub(crate) fn unscaled_half_up(negative: bool, digits: &str, exp10: i32, p: u8, s: i8) -> Option<i128> {
     let digits_value: i128 = digits.parse().ok()?;
-    // value = digits * 10^(exponent - (len - 1)); unscaled = value * 10^s.
-    let shift = exponent - (digits.len() as i32 - 1) + i32::from(s);
+    let shift = exp10.checked_add(i32::from(s))?;
     let magnitude = if shift >= 0 {
         10i128.checked_pow(shift as u32).and_then(|m| digits_value.checked_mul(m))?
     } else if -shift > 38 {
@@ -293,10 +324,9 @@ fn double_to_unscaled(v: f64, p: u8, s: i8, real: bool) -> Option<i128> {
     } else {
         let d = 10i128.pow((-shift) as u32);
         let (q, r) = (digits_value / d, digits_value % d);
-        // Half up: away from zero on a tie, as Java's HALF_UP.
         if r * 2 >= d { q + 1 } else { q }
     };
-    (magnitude < limit).then_some(if negative { -magnitude } else { magnitude })
+    (magnitude < 10i128.pow(u32::from(p))).then_some(if negative { -magnitude } else { magnitude })
 }
 
 #[cfg(test)]

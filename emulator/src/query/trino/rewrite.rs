@@ -763,25 +763,52 @@ impl VisitorMut for Rewriter {
 /// back to the output alias. The engine refuses the query when no aggregation's input has a
 /// column of that name (`query::writes`).
 pub fn group_by_aliases(s: &ast::Statement) -> Vec<String> {
+    alias_references(s).0
+}
+
+/// The names a `HAVING` uses that are output aliases of its SELECT (`SELECT count(*) AS c ...
+/// HAVING c > 1`): Trino resolves HAVING against the input, so such a name is
+/// `COLUMN_NOT_FOUND` there, where DataFusion reads the alias (checked as `group_by_aliases`).
+pub fn having_aliases(s: &ast::Statement) -> Vec<String> {
+    alias_references(s).1
+}
+
+/// Bare names in `GROUP BY` and in `HAVING` that are output aliases of their SELECT (an alias
+/// of the column of its own name does not count), lower case.
+fn alias_references(s: &ast::Statement) -> (Vec<String>, Vec<String>) {
     use ast::{GroupByExpr, SelectItem, SetExpr, Visit, Visitor};
-    fn of_set(body: &SetExpr, found: &mut Vec<String>) {
+    fn aliased(select: &ast::Select, name: &ast::Ident) -> bool {
+        select.projection.iter().any(|p| match p {
+            SelectItem::ExprWithAlias { expr, alias } => {
+                alias.value.eq_ignore_ascii_case(&name.value)
+                    && !matches!(expr, Expr::Identifier(i) if i.value.eq_ignore_ascii_case(&name.value))
+                    && !matches!(expr, Expr::CompoundIdentifier(parts)
+                        if parts.last().is_some_and(|i| i.value.eq_ignore_ascii_case(&name.value)))
+            }
+            _ => false,
+        })
+    }
+    fn of_set(body: &SetExpr, found: &mut (Vec<String>, Vec<String>)) {
         match body {
             SetExpr::Select(select) => {
-                let GroupByExpr::Expressions(items, _) = &select.group_by else { return };
-                for item in items {
-                    let Expr::Identifier(name) = item else { continue };
-                    let aliased = select.projection.iter().any(|p| match p {
-                        SelectItem::ExprWithAlias { expr, alias } => {
-                            alias.value.eq_ignore_ascii_case(&name.value)
-                                && !matches!(expr, Expr::Identifier(i) if i.value.eq_ignore_ascii_case(&name.value))
-                                && !matches!(expr, Expr::CompoundIdentifier(parts)
-                                    if parts.last().is_some_and(|i| i.value.eq_ignore_ascii_case(&name.value)))
+                if let GroupByExpr::Expressions(items, _) = &select.group_by {
+                    for item in items {
+                        if let Expr::Identifier(name) = item
+                            && aliased(select, name)
+                        {
+                            found.0.push(name.value.to_ascii_lowercase());
                         }
-                        _ => false,
-                    });
-                    if aliased {
-                        found.push(name.value.to_ascii_lowercase());
                     }
+                }
+                if let Some(having) = &select.having {
+                    let _ = ast::visit_expressions(having, |e| {
+                        if let Expr::Identifier(name) = e
+                            && aliased(select, name)
+                        {
+                            found.1.push(name.value.to_ascii_lowercase());
+                        }
+                        ControlFlow::<()>::Continue(())
+                    });
                 }
             }
             SetExpr::SetOperation { left, right, .. } => {
@@ -791,7 +818,7 @@ pub fn group_by_aliases(s: &ast::Statement) -> Vec<String> {
             _ => {}
         }
     }
-    struct Queries(Vec<String>);
+    struct Queries((Vec<String>, Vec<String>));
     impl Visitor for Queries {
         type Break = ();
         fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
@@ -799,7 +826,7 @@ pub fn group_by_aliases(s: &ast::Statement) -> Vec<String> {
             ControlFlow::Continue(())
         }
     }
-    let mut queries = Queries(Vec::new());
+    let mut queries = Queries((Vec::new(), Vec::new()));
     let _ = s.visit(&mut queries);
     queries.0
 }
