@@ -195,7 +195,11 @@ impl Decoder {
             if self.line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            match serde_json::from_slice::<Value>(&self.line) {
+            // The first JSON value of the line: Trino's readers stop after it, so a line holding
+            // several objects (Firehose records without a newline between them) is its first.
+            let first = serde_json::Deserializer::from_slice(&self.line).into_iter::<Value>().next();
+            let first = first.unwrap_or_else(|| serde_json::from_slice::<Value>(b""));
+            match first {
                 Ok(Value::Object(map)) => rows.push(json_row(&self.schema, map, o)),
                 Ok(_) | Err(_) if o.ignore_malformed => rows.push(Value::Object(Map::new())),
                 Ok(_) => return Err(ArrowError::JsonError("Row is not a valid JSON Object".into())),
@@ -427,33 +431,45 @@ fn nested_text(text: &str, t: &DataType, o: &TextOptions, level: u8) -> Value {
 /// One JSON object as a row of `schema`: keys matched case-insensitively (or through
 /// `mapping.<column>`), nested objects' keys too; objects and arrays in string columns kept as
 /// their JSON text, as the OpenX SerDe does.
+/// A JSON key as the SerDe matches it to a column: lower case, and with OpenX's `dots.in.keys`
+/// dots as underscores.
+fn json_key(k: String, o: &JsonOptions) -> String {
+    let k = k.to_lowercase();
+    if o.dots_in_keys { k.replace('.', "_") } else { k }
+}
+
 fn json_row(schema: &Schema, map: Map<String, Value>, o: &JsonOptions) -> Value {
-    let lower: Map<String, Value> = map.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect();
+    let lower: Map<String, Value> = map.into_iter().map(|(k, v)| (json_key(k, o), v)).collect();
     let mut row = Map::new();
     for field in schema.fields() {
         let key = o.mappings.get(field.name()).map(|k| k.to_lowercase()).unwrap_or_else(|| field.name().clone());
         if let Some(v) = lower.get(&key) {
-            row.insert(field.name().clone(), json_value(v.clone(), field.data_type()));
+            row.insert(field.name().clone(), json_value(v.clone(), field.data_type(), o));
         }
     }
     Value::Object(row)
 }
 
-fn json_value(v: Value, t: &DataType) -> Value {
+fn json_value(v: Value, t: &DataType, o: &JsonOptions) -> Value {
+    if o.openx
+        && let Some(coerced) = super::hive_text::openx_value(&v, t)
+    {
+        return coerced;
+    }
     match (v, t) {
         (v @ (Value::Object(_) | Value::Array(_)), DataType::Utf8) => Value::String(v.to_string()),
         (Value::Object(m), DataType::Struct(fields)) => {
-            let lower: Map<String, Value> = m.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect();
+            let lower: Map<String, Value> = m.into_iter().map(|(k, v)| (json_key(k, o), v)).collect();
             let mut out = Map::new();
             for f in fields {
                 if let Some(v) = lower.get(f.name()) {
-                    out.insert(f.name().clone(), json_value(v.clone(), f.data_type()));
+                    out.insert(f.name().clone(), json_value(v.clone(), f.data_type(), o));
                 }
             }
             Value::Object(out)
         }
         (Value::Array(items), DataType::List(item)) => {
-            Value::Array(items.into_iter().map(|v| json_value(v, item.data_type())).collect())
+            Value::Array(items.into_iter().map(|v| json_value(v, item.data_type(), o)).collect())
         }
         (Value::Bool(b), DataType::Utf8) => Value::String(b.to_string()),
         (Value::Number(n), DataType::Utf8) => Value::String(n.to_string()),
@@ -508,7 +524,6 @@ mod tests {
     use super::*;
     use datafusion::arrow::array::{Array, AsArray};
     use datafusion::arrow::datatypes::{Float64Type, Int32Type};
-    use std::collections::BTreeMap;
 
     fn schema(fields: &[(&str, DataType)]) -> SchemaRef {
         Arc::new(Schema::new(fields.iter().map(|(n, t)| Field::new(*n, t.clone(), true)).collect::<Vec<_>>()))
@@ -597,7 +612,7 @@ mod tests {
     fn json_keys_are_case_insensitive_and_malformed_lines_fail_or_skip() {
         let s = schema(&[("vendorid", DataType::Int32), ("note", DataType::Utf8), ("ok", DataType::Boolean)]);
         let data = "{\"VendorID\": 2, \"note\": {\"a\": 1}, \"OK\": \"true\"}\n\n{\"vendorid\": \"x\"}\nnot json\n";
-        let lenient = TableFormat::Json(JsonOptions { ignore_malformed: true, mappings: BTreeMap::new() });
+        let lenient = TableFormat::Json(JsonOptions { ignore_malformed: true, ..Default::default() });
         let batches = decode(lenient, s.clone(), vec![0, 1, 2], data);
         let ids = batches[0].column(0).as_primitive::<Int32Type>();
         assert_eq!(ids.value(0), 2);

@@ -47,6 +47,11 @@ pub struct JsonOptions {
     pub ignore_malformed: bool,
     /// `mapping.<column>` = JSON key: columns read from keys of another name.
     pub mappings: BTreeMap<String, String>,
+    /// The OpenX SerDe (`org.openx.data.jsonserde.JsonSerDe`), whose reader coerces values
+    /// (numbers in strings, epoch timestamps; `hive_text::openx_value`); the Hive SerDe's does not.
+    pub openx: bool,
+    /// OpenX's `dots.in.keys`: the key `a.b` is the column `a_b`.
+    pub dots_in_keys: bool,
 }
 
 const LAZY_SIMPLE: &str = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe";
@@ -80,7 +85,14 @@ pub fn table_format(table: &Table, sd: &StorageDescriptor) -> Result<TableFormat
             .filter_map(|(k, v)| k.strip_prefix("mapping.").map(|c| (c.to_ascii_lowercase(), v.clone())))
             .collect();
         let ignore_malformed = params.get("ignore.malformed.json").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        return Ok(TableFormat::Json(JsonOptions { ignore_malformed, mappings }));
+        let flag = |key: &str| params.get(key).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        let openx = lib.contains("openx");
+        return Ok(TableFormat::Json(JsonOptions {
+            ignore_malformed,
+            mappings,
+            openx,
+            dots_in_keys: openx && flag("dots.in.keys"),
+        }));
     }
     if lib.contains("opencsvserde") {
         let char_of =

@@ -172,6 +172,136 @@ fn java_long(s: &str) -> Option<i64> {
     s.parse().ok()
 }
 
+/// A JSON value as the OpenX SerDe's reader (Trino's `OpenXJsonDeserializer`) coerces it to a
+/// scalar column, shaped so arrow's JSON decoder reads it exactly (a timestamp as an integer in
+/// the column's unit, a date as a day number, a decimal as its digits); `None` where arrow's own
+/// reading is kept (text, nested types, NULL). A value it cannot read is `Value::Null`.
+///
+/// - integers: numbers truncated, strings read as a decimal and truncated (`"12.5"` is 12);
+/// - doubles: strings as Java's `parseDouble` (`"NaN"`, `"1e3"`; `"inf"` is NULL);
+/// - booleans: Java's `Boolean.parseBoolean` of the text: `true` in any case, anything else false;
+/// - decimals: the number's shortest digits (or the string) rounded half up;
+/// - dates: Hive's date text, or a number of days;
+/// - timestamps: a number, or a string of digits, is epoch seconds, or milliseconds from 13
+///   digits on, or seconds with a fraction; text with a zone (`Z`, `+02:00`) is that instant in
+///   UTC; other text Hive's `y-M-d H:m:s[.f]` or ISO local; the fraction rounded half up.
+pub fn openx_value(v: &serde_json::Value, t: &DataType) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    let text = match v {
+        Value::Null => return None,
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(_) | Value::Object(_) => {
+            return match t {
+                DataType::Boolean => Some(Value::Bool(false)),
+                _ => None,
+            };
+        }
+    };
+    let number = |x: Option<i64>| x.map_or(Value::Null, Value::from);
+    Some(match t {
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
+            let (lo, hi) = match t {
+                DataType::Int8 => (i64::from(i8::MIN), i64::from(i8::MAX)),
+                DataType::Int16 => (i64::from(i16::MIN), i64::from(i16::MAX)),
+                DataType::Int32 => (i64::from(i32::MIN), i64::from(i32::MAX)),
+                _ => (i64::MIN, i64::MAX),
+            };
+            number(truncated(&text).filter(|n| (lo..=hi).contains(n)))
+        }
+        DataType::Float64 | DataType::Float32 => match double(&text) {
+            Some(x) if x.is_finite() => serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number),
+            // arrow's decoder reads these spellings as the special values.
+            Some(x) if x.is_nan() => Value::String("NaN".into()),
+            Some(x) if x > 0.0 => Value::String("inf".into()),
+            Some(_) => Value::String("-inf".into()),
+            None => Value::Null,
+        },
+        DataType::Boolean => Value::Bool(text.eq_ignore_ascii_case("true")),
+        DataType::Decimal128(p, s) => match decimal(&text, *p, *s) {
+            Some(u) => Value::String(decimal_text(u, *s)),
+            None => Value::Null,
+        },
+        DataType::Date32 => {
+            let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
+            match java_long(&text) {
+                Some(days) => number(Some(days)),
+                None => number(date(&text).map(|d| (d - epoch).num_days())),
+            }
+        }
+        DataType::Timestamp(unit, None) => number(openx_timestamp(&text, *unit)),
+        _ => return None,
+    })
+}
+
+/// A decimal's text (`-12.05`) from its unscaled value at scale `s`.
+fn decimal_text(unscaled: i128, s: i8) -> String {
+    let digits = unscaled.unsigned_abs().to_string();
+    let sign = if unscaled < 0 { "-" } else { "" };
+    if s <= 0 {
+        return format!("{sign}{digits}");
+    }
+    let s = s as usize;
+    let padded = format!("{digits:0>width$}", width = s + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - s);
+    format!("{sign}{whole}.{fraction}")
+}
+
+/// A number's text truncated toward zero (`new BigDecimal(s).setScale(0, DOWN)`): an integer
+/// exactly, a fraction or an exponent through a double (exact below 2^53).
+fn truncated(text: &str) -> Option<i64> {
+    if let Some(n) = java_long(text) {
+        return Some(n);
+    }
+    let decimal_text = !text.is_empty()
+        && text.bytes().any(|c| c.is_ascii_digit())
+        && text.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.' | b'e' | b'E'));
+    let x: f64 = text.parse().ok().filter(|_| decimal_text)?;
+    let t = x.trunc();
+    (t.abs() < 9.2e18).then_some(t as i64)
+}
+
+/// OpenX's `parseTimestamp`, in `unit`s since the epoch.
+fn openx_timestamp(text: &str, unit: TimeUnit) -> Option<i64> {
+    let per_second: i64 = match unit {
+        TimeUnit::Second => 1,
+        TimeUnit::Millisecond => 1_000,
+        TimeUnit::Microsecond => 1_000_000,
+        TimeUnit::Nanosecond => 1_000_000_000,
+    };
+    let t = text.trim();
+    // Digits only: epoch seconds, or milliseconds from 13 characters on, or seconds.fraction.
+    if !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.')) {
+        if t.contains('.') {
+            let seconds: f64 = t.parse().ok()?;
+            return Some((seconds * per_second as f64).round() as i64);
+        }
+        let n: i64 = t.parse().ok()?;
+        return if t.len() >= 13 {
+            n.checked_mul(per_second).map(|v| v.div_euclid(1000))
+        } else {
+            n.checked_mul(per_second)
+        };
+    }
+    // With a zone: that instant, in UTC.
+    let zoned = t.ends_with(['Z', 'z']) || t.rfind(['+', '-']).is_some_and(|i| i > 10 && t[..i].contains(':'));
+    if zoned {
+        let normalized = t.replacen(' ', "T", 1);
+        let at = chrono::DateTime::parse_from_rfc3339(&normalized)
+            .or_else(|_| chrono::DateTime::parse_from_str(&normalized, "%Y-%m-%dT%H:%M:%S%.f%z"))
+            .ok()?;
+        let nanos = i64::from(at.timestamp_subsec_nanos());
+        let step = 1_000_000_000 / per_second;
+        return at.timestamp().checked_mul(per_second)?.checked_add((nanos + step / 2) / step);
+    }
+    // A date alone is not a timestamp for OpenX.
+    if !t.contains(':') {
+        return None;
+    }
+    timestamp(t, unit)
+}
+
 /// `LongEncoding`: `[+-]digits[.digits]`, the fraction validated and dropped.
 fn integer(s: &str) -> Option<i64> {
     let b = s.as_bytes();
@@ -410,6 +540,43 @@ mod tests {
         assert_eq!(java_long("+7"), Some(7));
         assert_eq!(java_long(" 7"), None);
         assert_eq!(java_long("7.0"), None);
+    }
+
+    #[test]
+    fn openx_json_values_coerce_as_trinos_reader() {
+        use serde_json::{Value, json};
+        let ms = DataType::Timestamp(TimeUnit::Millisecond, None);
+        let v = |x: Value, t: &DataType| openx_value(&x, t);
+        // 2024-01-05 10:00:00 UTC is 1704448800 seconds.
+        assert_eq!(v(json!(1704448800), &ms), Some(json!(1_704_448_800_000i64)), "ten digits are seconds");
+        assert_eq!(v(json!(1704448800123i64), &ms), Some(json!(1_704_448_800_123i64)), "thirteen are milliseconds");
+        assert_eq!(v(json!("1704448800"), &ms), Some(json!(1_704_448_800_000i64)), "also in a string");
+        assert_eq!(v(json!(1704448800.5), &ms), Some(json!(1_704_448_800_500i64)));
+        assert_eq!(v(json!("2024-01-05T10:00:00Z"), &ms), Some(json!(1_704_448_800_000i64)));
+        assert_eq!(v(json!("2024-01-05T12:00:00.1239+02:00"), &ms), Some(json!(1_704_448_800_124i64)), "half up");
+        assert_eq!(v(json!("2024-01-05 10:00:00"), &ms), Some(json!(1_704_448_800_000i64)));
+        assert_eq!(v(json!("2024-01-05"), &ms), Some(Value::Null), "a date is no timestamp");
+        assert_eq!(v(json!("12.5"), &DataType::Int32), Some(json!(12)));
+        assert_eq!(v(json!(-12.9), &DataType::Int64), Some(json!(-12)));
+        assert_eq!(v(json!("1e3"), &DataType::Int32), Some(json!(1000)));
+        assert_eq!(v(json!("12.96"), &DataType::Int32), Some(json!(12)), "truncated, not rounded");
+        assert_eq!(v(json!(3_000_000_000i64), &DataType::Int32), Some(Value::Null), "out of range");
+        assert_eq!(v(json!(" 12"), &DataType::Int32), Some(Value::Null));
+        assert_eq!(v(json!("yes"), &DataType::Boolean), Some(json!(false)), "parseBoolean");
+        assert_eq!(v(json!(1), &DataType::Boolean), Some(json!(false)));
+        assert_eq!(v(json!("TRUE"), &DataType::Boolean), Some(json!(true)));
+        assert_eq!(v(json!(10.005), &DataType::Decimal128(4, 2)), Some(json!("10.01")));
+        assert_eq!(v(json!("-0.05"), &DataType::Decimal128(4, 2)), Some(json!("-0.05")));
+        assert_eq!(v(json!(100.0), &DataType::Decimal128(4, 2)), Some(Value::Null), "over the precision");
+        assert_eq!(v(json!(19727), &DataType::Date32), Some(json!(19727)), "days");
+        assert_eq!(v(json!("2024-01-05 10:00:00"), &DataType::Date32), Some(json!(19727)));
+        assert_eq!(v(json!("2024-01-05T10:00:00Z"), &DataType::Date32), Some(Value::Null));
+        assert_eq!(v(json!("inf"), &DataType::Float64), Some(Value::Null), "not Java's spelling");
+        assert_eq!(v(json!("1.5"), &DataType::Float64), Some(json!(1.5)));
+        assert_eq!(v(json!("x"), &DataType::Utf8), None, "text is read as before");
+        assert_eq!(decimal_text(-5, 2), "-0.05");
+        assert_eq!(decimal_text(12345, 2), "123.45");
+        assert_eq!(decimal_text(7, 0), "7");
     }
 
     #[test]

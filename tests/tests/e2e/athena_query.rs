@@ -491,8 +491,6 @@ async fn queries_read_the_same_without_memory_maps() {
 /// HiveFormatUtils (parseHiveDate, parseHiveTimestamp), worked by hand per line.
 #[tokio::test]
 async fn delimited_text_fields_parse_as_trinos_text_encodings() {
-    let lakebox = Lakebox::start().await.unwrap();
-    lakebox.create_bucket("lake").await.unwrap();
     // id | n (int) | x (double) | d (decimal(6,2)) | day (date) | at (timestamp)
     let body = [
         "1|12.0|1e3|1.005|2024-01-05|2024-01-05 10:00:00.1239",
@@ -502,16 +500,14 @@ async fn delimited_text_fields_parse_as_trinos_text_encodings() {
         "5|x|1,5||2024-02-30|\\N",
     ]
     .join("\n");
-    lakebox.s3().put_object().bucket("lake").key("typed/a.txt").body(body.into_bytes().into()).send().await.unwrap();
-    lakebox.query("default", "CREATE DATABASE IF NOT EXISTS text_db").await.unwrap();
-    lakebox
-        .query(
-            "text_db",
-            "CREATE EXTERNAL TABLE typed (id int, n int, x double, d decimal(6,2), day date, at timestamp) \
-             ROW FORMAT DELIMITED FIELDS TERMINATED BY '|' LOCATION 's3://lake/typed/'",
-        )
-        .await
-        .unwrap();
+    let lakebox = table_over_file(
+        "typed/a.txt",
+        body,
+        "text_db",
+        "CREATE EXTERNAL TABLE typed (id int, n int, x double, d decimal(6,2), day date, at timestamp) \
+         ROW FORMAT DELIMITED FIELDS TERMINATED BY '|' LOCATION 's3://lake/typed/'",
+    )
+    .await;
     let rows =
         lakebox.query("text_db", "SELECT id, n, CAST(x AS varchar), d, day, at FROM typed ORDER BY id").await.unwrap();
     assert_eq!(
@@ -530,4 +526,47 @@ async fn delimited_text_fields_parse_as_trinos_text_encodings() {
             vec!["5", "NULL", "NULL", "NULL", "2024-03-01", "NULL"],
         ]
     );
+}
+
+/// An OpenX JSON table coerces values as Athena's (Trino's OpenXJsonDeserializer) reader does:
+/// epoch numbers are seconds (milliseconds from 13 digits on), ISO text with a zone is that
+/// instant, numbers in strings are read, booleans are Java's parseBoolean, decimals round half
+/// up, `dots.in.keys` maps `a.b` to `a_b`, and a line holding several objects is its first.
+#[tokio::test]
+async fn openx_json_values_coerce_as_athena_reads_them() {
+    let body = [
+        r#"{"id": 1, "ts": 1704448800, "n": "12.5", "ok": "TRUE", "amt": 10.005, "user.name": "ann"}"#,
+        r#"{"id": 2, "ts": "2024-01-05T12:00:00.1239+02:00", "n": 7, "ok": 1, "amt": "2.5", "user.name": "bob"}{"id": 99}"#,
+        r#"{"id": 3, "ts": 1704448800123, "n": "x", "ok": false, "amt": 100.0, "USER.NAME": "cy"}"#,
+    ]
+    .join("\n");
+    let lakebox = table_over_file(
+        "events/a.json",
+        body,
+        "json_db",
+        "CREATE EXTERNAL TABLE events (id int, ts timestamp, n int, ok boolean, amt decimal(4,2), user_name string) \
+         ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe' WITH SERDEPROPERTIES ('dots.in.keys' = 'true') \
+         LOCATION 's3://lake/events/'",
+    )
+    .await;
+    let rows = lakebox.query("json_db", "SELECT id, ts, n, ok, amt, user_name FROM events ORDER BY id").await.unwrap();
+    // 1704448800 s is 2024-01-05 10:00:00 UTC.
+    assert_eq!(
+        rows.text_rows(),
+        vec![
+            vec!["1", "2024-01-05 10:00:00.000", "12", "true", "10.01", "ann"],
+            vec!["2", "2024-01-05 10:00:00.124", "7", "false", "2.50", "bob"],
+            vec!["3", "2024-01-05 10:00:00.123", "NULL", "false", "NULL", "cy"],
+        ]
+    );
+}
+
+/// A fresh Lakebox with `body` at `s3://lake/<key>` and the table `ddl` creates over it in `db`.
+async fn table_over_file(key: &str, body: String, db: &str, ddl: &str) -> Lakebox {
+    let lakebox = Lakebox::start().await.unwrap();
+    lakebox.create_bucket("lake").await.unwrap();
+    lakebox.s3().put_object().bucket("lake").key(key).body(body.into_bytes().into()).send().await.unwrap();
+    lakebox.query("default", &format!("CREATE DATABASE IF NOT EXISTS {db}")).await.unwrap();
+    lakebox.query(db, ddl).await.unwrap();
+    lakebox
 }
