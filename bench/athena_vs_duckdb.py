@@ -150,7 +150,15 @@ PERCENTILE_QUERIES = [
      "FROM trips WHERE passenger_count > 0)"),
 ]
 
-SUITES = {"reports": QUERIES, "functions": FUNCTION_QUERIES, "percentiles": PERCENTILE_QUERIES}
+# One scan of every column type the taxi table has (bench/lakebox_ab.py --suite scan --format csv|json:
+# what decoding text and JSON files costs).
+SCAN_QUERIES = [
+    ("full scan of every type",
+     "SELECT count(*), round(sum(fare_amount), 2), max(tpep_pickup_datetime), sum(passenger_count), sum(pulocationid) FROM trips",
+     "SELECT count(*), round(sum(fare_amount), 2), max(tpep_pickup_datetime), sum(passenger_count), sum(pulocationid) FROM trips"),
+]
+
+SUITES = {"reports": QUERIES, "functions": FUNCTION_QUERIES, "percentiles": PERCENTILE_QUERIES, "scan": SCAN_QUERIES}
 
 VERSION = ["?"]
 
@@ -231,13 +239,14 @@ def fixture_args(rows: int) -> list[str]:
     return ["--rows", str(rows), "--seed", "42", "--months", "3", "--rows-per-file", "1000000"]
 
 
-def load_lakebox(lakebox_bin: str, endpoint: str, rows: int) -> None:
-    """Creates the `lake` and `results` buckets and loads `bench.trips` and `bench.zones`."""
+def load_lakebox(lakebox_bin: str, endpoint: str, rows: int, file_format: str = "parquet") -> None:
+    """Creates the `lake` and `results` buckets and loads `bench.trips` (in `file_format`) and `bench.zones`."""
     s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test",
                       region_name=c.REGION, config=Config(s3={"addressing_style": "path"}))
     s3.create_bucket(Bucket="lake")
     s3.create_bucket(Bucket="results")
-    fixtures(lakebox_bin, endpoint, "taxi", *fixture_args(rows), "--to", "s3://lake/trips", "--register", "bench.trips")
+    fixtures(lakebox_bin, endpoint, "taxi", *fixture_args(rows), "--format", file_format, "--to", "s3://lake/trips",
+             "--register", "bench.trips")
     fixtures(lakebox_bin, endpoint, "zones", "--to", "s3://lake/zones", "--register", "bench.zones")
 
 

@@ -40,12 +40,12 @@ def parse_variant(text: str, default_bin: str) -> tuple[str, str, str, dict[str,
 
 
 def run_variant(binary: str, settings: str, env: dict[str, str], rows: int, repeats: int,
-                queries) -> dict[str, float]:
+                queries, file_format: str = "parquet") -> dict[str, float]:
     srv = c.Server("lakebox", binary, c.LAKEBOX_HEALTH, tmp_prefix="lakebox-ab",
                    extra_env={"LAKEBOX_DATAFUSION_CONFIG": settings, **env})
     srv.start()
     try:
-        avd.load_lakebox(binary, srv.endpoint, rows)
+        avd.load_lakebox(binary, srv.endpoint, rows, file_format)
         athena = avd.Athena(srv.endpoint, "bench")
         out = {}
         for name, sql, _ in queries:
@@ -64,6 +64,8 @@ def main() -> int:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--suite", choices=list(avd.SUITES), default="reports")
+    p.add_argument("--format", choices=["parquet", "csv", "json"], default="parquet",
+                   help="the trips' files: Parquet, LazySimpleSerDe text or OpenX JSON (the fixture's formats)")
     p.add_argument("--out")
     args = p.parse_args()
     c.install_cleanup()
@@ -74,7 +76,7 @@ def main() -> int:
     peaks: dict[str, list[float]] = {label: [] for label, _, _, _ in variants}
     for _ in range(args.rounds):
         for label, binary, settings, env in variants:
-            times, peak = run_variant(binary, settings, env, args.rows, args.repeats, queries)
+            times, peak = run_variant(binary, settings, env, args.rows, args.repeats, queries, args.format)
             results[label].append(times)
             peaks[label].append(peak)
     labels = [label for label, _, _, _ in variants]
@@ -88,7 +90,7 @@ def main() -> int:
                 cells.append(f"{value:,.1f} ms")
         rows.append([name, *cells])
     rows.append(["peak RSS of the server", *(f"{p:,.0f} MiB" if p is not None else "?" for label in labels for p in peaks[label])])
-    lines = c.md_header(f"Lakebox variants — {args.suite} queries, {args.rows:,} trips",
+    lines = c.md_header(f"Lakebox variants — {args.suite} queries, {args.rows:,} trips ({args.format})",
                         " ".join([sys.executable, *sys.argv]), info,
                         [("lakebox", "see variants", binary) for _, binary, _, _ in variants[:1]],
                         f"boto3; medians of {args.repeats} runs after a warm-up, {args.rounds} alternating rounds",

@@ -434,17 +434,20 @@ fn nested_text(text: &str, t: &DataType, o: &TextOptions, level: u8) -> Value {
 /// A JSON key as the SerDe matches it to a column: lower case, and with OpenX's `dots.in.keys`
 /// dots as underscores.
 fn json_key(k: String, o: &JsonOptions) -> String {
-    let k = k.to_lowercase();
-    if o.dots_in_keys { k.replace('.', "_") } else { k }
+    // Most keys are lower case already: no new string for them.
+    let k = if k.bytes().any(|c| c.is_ascii_uppercase()) || !k.is_ascii() { k.to_lowercase() } else { k };
+    if o.dots_in_keys && k.contains('.') { k.replace('.', "_") } else { k }
 }
 
 fn json_row(schema: &Schema, map: Map<String, Value>, o: &JsonOptions) -> Value {
-    let lower: Map<String, Value> = map.into_iter().map(|(k, v)| (json_key(k, o), v)).collect();
+    let mut lower: Map<String, Value> = map.into_iter().map(|(k, v)| (json_key(k, o), v)).collect();
     let mut row = Map::new();
     for field in schema.fields() {
         let key = o.mappings.get(field.name()).map(|k| k.to_lowercase()).unwrap_or_else(|| field.name().clone());
-        if let Some(v) = lower.get(&key) {
-            row.insert(field.name().clone(), json_value(v.clone(), field.data_type(), o));
+        // Taken, not copied, unless mappings could read one key into two columns.
+        let value = if o.mappings.is_empty() { lower.remove(&key) } else { lower.get(&key).cloned() };
+        if let Some(v) = value {
+            row.insert(field.name().clone(), json_value(v, field.data_type(), o));
         }
     }
     Value::Object(row)

@@ -187,6 +187,31 @@ fn java_long(s: &str) -> Option<i64> {
 ///   UTC; other text Hive's `y-M-d H:m:s[.f]` or ISO local; the fraction rounded half up.
 pub fn openx_value(v: &serde_json::Value, t: &DataType) -> Option<serde_json::Value> {
     use serde_json::Value;
+    // The usual cases, kept as they are or read without formatting the number.
+    match (v, t) {
+        (Value::Number(n), DataType::Float64 | DataType::Float32) if n.as_f64().is_some_and(f64::is_finite) => {
+            return None;
+        }
+        (Value::Bool(_), DataType::Boolean) => return None,
+        (Value::Number(n), DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64)
+            if n.as_i64().is_some() =>
+        {
+            let (lo, hi) = integer_range(t);
+            return Some(n.as_i64().filter(|i| (lo..=hi).contains(i)).map_or(Value::Null, Value::from));
+        }
+        (Value::Number(n), DataType::Timestamp(unit, None)) if n.as_i64().is_some() => {
+            let i = n.as_i64().unwrap_or_default();
+            let per_second = per_second(*unit);
+            // Thirteen digits and more are milliseconds, fewer seconds.
+            let v = if i.unsigned_abs() >= 1_000_000_000_000 {
+                i.checked_mul(per_second).map(|v| v.div_euclid(1000))
+            } else {
+                i.checked_mul(per_second)
+            };
+            return Some(v.map_or(Value::Null, Value::from));
+        }
+        _ => {}
+    }
     let text = match v {
         Value::Null => return None,
         Value::String(s) => s.clone(),
@@ -202,12 +227,7 @@ pub fn openx_value(v: &serde_json::Value, t: &DataType) -> Option<serde_json::Va
     let number = |x: Option<i64>| x.map_or(Value::Null, Value::from);
     Some(match t {
         DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
-            let (lo, hi) = match t {
-                DataType::Int8 => (i64::from(i8::MIN), i64::from(i8::MAX)),
-                DataType::Int16 => (i64::from(i16::MIN), i64::from(i16::MAX)),
-                DataType::Int32 => (i64::from(i32::MIN), i64::from(i32::MAX)),
-                _ => (i64::MIN, i64::MAX),
-            };
+            let (lo, hi) = integer_range(t);
             number(truncated(&text).filter(|n| (lo..=hi).contains(n)))
         }
         DataType::Float64 | DataType::Float32 => match double(&text) {
@@ -233,6 +253,24 @@ pub fn openx_value(v: &serde_json::Value, t: &DataType) -> Option<serde_json::Va
         DataType::Timestamp(unit, None) => number(openx_timestamp(&text, *unit)),
         _ => return None,
     })
+}
+
+fn integer_range(t: &DataType) -> (i64, i64) {
+    match t {
+        DataType::Int8 => (i64::from(i8::MIN), i64::from(i8::MAX)),
+        DataType::Int16 => (i64::from(i16::MIN), i64::from(i16::MAX)),
+        DataType::Int32 => (i64::from(i32::MIN), i64::from(i32::MAX)),
+        _ => (i64::MIN, i64::MAX),
+    }
+}
+
+fn per_second(unit: TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::Second => 1,
+        TimeUnit::Millisecond => 1_000,
+        TimeUnit::Microsecond => 1_000_000,
+        TimeUnit::Nanosecond => 1_000_000_000,
+    }
 }
 
 /// A decimal's text (`-12.05`) from its unscaled value at scale `s`.
@@ -264,12 +302,7 @@ fn truncated(text: &str) -> Option<i64> {
 
 /// OpenX's `parseTimestamp`, in `unit`s since the epoch.
 fn openx_timestamp(text: &str, unit: TimeUnit) -> Option<i64> {
-    let per_second: i64 = match unit {
-        TimeUnit::Second => 1,
-        TimeUnit::Millisecond => 1_000,
-        TimeUnit::Microsecond => 1_000_000,
-        TimeUnit::Nanosecond => 1_000_000_000,
-    };
+    let per_second = per_second(unit);
     let t = text.trim();
     // Digits only: epoch seconds, or milliseconds from 13 characters on, or seconds.fraction.
     if !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.')) {
@@ -341,6 +374,12 @@ fn java_number(s: &str) -> Option<&str> {
 }
 
 fn double(s: &str) -> Option<f64> {
+    // The usual shape, plain digits (`12.5`, `-3`, `1e3`), goes straight to the parser.
+    if s.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'e' | b'E' | b'+'))
+        && s.bytes().next().is_some_and(|c| c.is_ascii_digit() || c == b'-' || c == b'.')
+    {
+        return s.parse().ok();
+    }
     let t = java_number(s)?;
     match t.trim_start_matches('+') {
         "NaN" | "-NaN" => Some(f64::NAN),
@@ -383,9 +422,32 @@ fn decimal(text: &str, p: u8, s: i8) -> Option<i128> {
 
 /// `parseHiveDate`: trimmed, up to the first space, `y-M-d` resolved leniently.
 fn date(s: &str) -> Option<NaiveDate> {
+    if let Some(d) = s.as_bytes().get(..10).and_then(canonical_date)
+        && (s.len() == 10 || s.as_bytes()[10] == b' ')
+    {
+        return Some(d);
+    }
     let t = s.trim();
     let t = t.split(' ').next().unwrap_or(t);
     lenient_date(t)
+}
+
+/// `yyyy-MM-dd` with a valid month and day, the usual shape, read without the lenient resolver.
+#[inline]
+fn canonical_date(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y = digits(&b[0..4])?;
+    let m = digits(&b[5..7])?;
+    let d = digits(&b[8..10])?;
+    NaiveDate::from_ymd_opt(y as i32, m, d)
+}
+
+/// ASCII digits as a number (at most 9 of them).
+#[inline]
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |v, &c| c.is_ascii_digit().then(|| v * 10 + u32::from(c - b'0')))
 }
 
 /// `y-M-d` (1 to 10 year digits, 1 or 2 month and day digits) as Java's LENIENT resolver reads
@@ -412,20 +474,35 @@ fn lenient_date(t: &str) -> Option<NaiveDate> {
     shifted.checked_add_signed(Duration::days(d - 1))
 }
 
+/// `yyyy-MM-dd HH:mm:ss[.f{1,9}]` with valid fields, the usual shape, read without the lenient
+/// resolver: the local time and its nanoseconds.
+#[inline]
+fn canonical_timestamp(b: &[u8]) -> Option<(NaiveDateTime, u32)> {
+    if b.len() < 19 || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let day = canonical_date(&b[..10])?;
+    let (h, m, sec) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
+    let nanos = match &b[19..] {
+        [] => 0,
+        [b'.', fraction @ ..] if (1..=9).contains(&fraction.len()) => {
+            digits(fraction)? * 10u32.pow(9 - fraction.len() as u32)
+        }
+        _ => return None,
+    };
+    Some((day.and_hms_opt(h, m, sec)?, nanos))
+}
+
 /// `parseHiveTimestamp` in `unit`s since the epoch.
 fn timestamp(s: &str, unit: TimeUnit) -> Option<i64> {
     if s.len() < 8 {
         return None;
     }
     let t = s.trim();
-    let (local, nanos) = hive_default_timestamp(t).or_else(|| iso_timestamp(t))?;
+    let (local, nanos) =
+        canonical_timestamp(t.as_bytes()).or_else(|| hive_default_timestamp(t)).or_else(|| iso_timestamp(t))?;
     let seconds = local.and_utc().timestamp();
-    let per_second: i64 = match unit {
-        TimeUnit::Second => 1,
-        TimeUnit::Millisecond => 1_000,
-        TimeUnit::Microsecond => 1_000_000,
-        TimeUnit::Nanosecond => 1_000_000_000,
-    };
+    let per_second = per_second(unit);
     // The fraction rounded half up to the unit (Trino's ShortTimestampEncoder).
     let step = 1_000_000_000 / per_second;
     let fraction = (i64::from(nanos) + step / 2) / step;
