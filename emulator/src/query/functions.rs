@@ -250,7 +250,7 @@ impl DatePartFn {
 }
 
 /// Units per second of a timestamp unit.
-fn per_second(unit: TimeUnit) -> i64 {
+pub(crate) fn per_second(unit: TimeUnit) -> i64 {
     match unit {
         TimeUnit::Second => 1,
         TimeUnit::Millisecond => 1_000,

@@ -16,6 +16,7 @@
 //!   else ISO `yyyy-MM-ddTHH:mm[:ss[.f]]`; a zone or offset (`Z`, `+02:00`) is NULL; the fraction
 //!   rounded half up to the column's unit.
 
+use super::functions::per_second;
 use chrono::{Duration, Months, NaiveDate, NaiveDateTime};
 use datafusion::arrow::array::{
     ArrayRef, Date32Array, Decimal128Array, Float32Array, Float64Array, Int8Array, Int16Array, Int32Array, Int64Array,
@@ -261,15 +262,6 @@ fn integer_range(t: &DataType) -> (i64, i64) {
         DataType::Int16 => (i64::from(i16::MIN), i64::from(i16::MAX)),
         DataType::Int32 => (i64::from(i32::MIN), i64::from(i32::MAX)),
         _ => (i64::MIN, i64::MAX),
-    }
-}
-
-fn per_second(unit: TimeUnit) -> i64 {
-    match unit {
-        TimeUnit::Second => 1,
-        TimeUnit::Millisecond => 1_000,
-        TimeUnit::Microsecond => 1_000_000,
-        TimeUnit::Nanosecond => 1_000_000_000,
     }
 }
 
