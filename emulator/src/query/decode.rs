@@ -292,49 +292,47 @@ impl TextColumns {
     }
 
     /// OpenCSVSerde's columns: text, or the types Athena's CSV reader recognises (see
-    /// [`super::hive_text::csv_column`]); a field that does not parse fails the query unless the
-    /// table says `use.null.for.invalid.data`.
-    fn finish_csv(mut self, schema: &SchemaRef, positions: &[usize], o: &CsvOptions) -> Result<Option<RecordBatch>> {
-        if self.rows == 0 {
-            return Ok(None);
-        }
-        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.builders.len());
-        for ((builder, field), position) in self.builders.iter_mut().zip(schema.fields()).zip(positions) {
-            let strings = builder.finish();
-            let typed = super::hive_text::csv_column(&strings, field.data_type(), o.null_for_invalid).map_err(
+    /// [`super::hive_text::csv_column`]; the others are cast as LazySimpleSerDe's without its
+    /// options); a field that does not parse fails the query unless the table says
+    /// `use.null.for.invalid.data`.
+    fn finish_csv(self, schema: &SchemaRef, positions: &[usize], o: &CsvOptions) -> Result<Option<RecordBatch>> {
+        self.finish_with(schema, |strings, field, i| {
+            let recognised = super::hive_text::csv_column(&strings, field.data_type(), o.null_for_invalid).map_err(
                 |(value, cause)| {
+                    let position = positions.get(i).copied().unwrap_or(i);
                     ArrowError::ParseError(format!(
                         "HIVE_BAD_DATA: Error parsing field value '{value}' for field {position}: {cause}"
                     ))
                 },
             )?;
-            match typed {
-                Some(array) => arrays.push(array),
-                None => arrays.push(typed_or_null(Arc::new(strings), field)?),
+            match recognised {
+                Some(array) => Ok(array),
+                None => typed(Arc::new(strings), field, None),
             }
-        }
-        let options = datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(self.rows));
-        RecordBatch::try_new_with_options(schema.clone(), arrays, &options).map(Some)
+        })
     }
 
-    fn finish(mut self, schema: &SchemaRef, text: Option<&TextOptions>) -> Result<Option<RecordBatch>> {
+    fn finish(self, schema: &SchemaRef, text: Option<&TextOptions>) -> Result<Option<RecordBatch>> {
+        self.finish_with(schema, |strings, field, _| typed(Arc::new(strings), field, text))
+    }
+
+    /// The batch of the rows pushed so far, each column's text converted by `convert` (with the
+    /// column's index in `schema`).
+    fn finish_with(
+        mut self,
+        schema: &SchemaRef,
+        convert: impl Fn(datafusion::arrow::array::StringArray, &Field, usize) -> Result<ArrayRef>,
+    ) -> Result<Option<RecordBatch>> {
         if self.rows == 0 {
             return Ok(None);
         }
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.builders.len());
-        for (builder, field) in self.builders.iter_mut().zip(schema.fields()) {
-            let strings: ArrayRef = Arc::new(builder.finish());
-            arrays.push(typed(strings, field, text)?);
+        for (i, (builder, field)) in self.builders.iter_mut().zip(schema.fields()).enumerate() {
+            arrays.push(convert(builder.finish(), field, i)?);
         }
         let options = datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(self.rows));
         RecordBatch::try_new_with_options(schema.clone(), arrays, &options).map(Some)
     }
-}
-
-/// A CSV column of a type Athena's CSV reader does not recognise: cast as before (NULL where
-/// the text does not parse).
-fn typed_or_null(strings: ArrayRef, field: &Field) -> Result<ArrayRef> {
-    typed(strings, field, None)
 }
 
 /// Converts a text column to its type; unparseable values become NULL.
@@ -428,9 +426,6 @@ fn nested_text(text: &str, t: &DataType, o: &TextOptions, level: u8) -> Value {
     }
 }
 
-/// One JSON object as a row of `schema`: keys matched case-insensitively (or through
-/// `mapping.<column>`), nested objects' keys too; objects and arrays in string columns kept as
-/// their JSON text, as the OpenX SerDe does.
 /// A JSON key as the SerDe matches it to a column: lower case, and with OpenX's `dots.in.keys`
 /// dots as underscores.
 fn json_key(k: String, o: &JsonOptions) -> String {
@@ -439,6 +434,9 @@ fn json_key(k: String, o: &JsonOptions) -> String {
     if o.dots_in_keys && k.contains('.') { k.replace('.', "_") } else { k }
 }
 
+/// One JSON object as a row of `schema`: keys matched case-insensitively (or through
+/// `mapping.<column>`), nested objects' keys too; objects and arrays in string columns kept as
+/// their JSON text, as the OpenX SerDe does.
 fn json_row(schema: &Schema, map: Map<String, Value>, o: &JsonOptions) -> Value {
     let mut lower: Map<String, Value> = map.into_iter().map(|(k, v)| (json_key(k, o), v)).collect();
     let mut row = Map::new();

@@ -66,9 +66,20 @@ impl Failure {
 
 /// Finds `line L:C` for a name in the SQL: where the name first appears (case-insensitively).
 pub fn position_of(sql: &str, needle: &str) -> (usize, usize) {
+    position_after(sql, "", needle)
+}
+
+/// `position_of` for the first appearance of `needle` after the first of `anchor` (`HAVING`),
+/// or anywhere if there is none after it.
+pub fn position_after(sql: &str, anchor: &str, needle: &str) -> (usize, usize) {
     let lower = sql.to_lowercase();
     let needle = needle.to_lowercase();
-    let Some(offset) = (!needle.is_empty()).then(|| lower.find(&needle)).flatten() else { return (1, 1) };
+    if needle.is_empty() {
+        return (1, 1);
+    }
+    let from = lower.find(&anchor.to_lowercase()).unwrap_or(0);
+    let found = lower[from..].find(&needle).map(|i| from + i).or_else(|| lower.find(&needle));
+    let Some(offset) = found else { return (1, 1) };
     let before = &sql[..offset.min(sql.len())];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;

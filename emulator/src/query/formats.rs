@@ -84,14 +84,12 @@ pub fn table_format(table: &Table, sd: &StorageDescriptor) -> Result<TableFormat
             .iter()
             .filter_map(|(k, v)| k.strip_prefix("mapping.").map(|c| (c.to_ascii_lowercase(), v.clone())))
             .collect();
-        let ignore_malformed = params.get("ignore.malformed.json").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        let flag = |key: &str| params.get(key).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
         let openx = lib.contains("openx");
         return Ok(TableFormat::Json(JsonOptions {
-            ignore_malformed,
+            ignore_malformed: is_true(&params, "ignore.malformed.json"),
             mappings,
             openx,
-            dots_in_keys: openx && flag("dots.in.keys"),
+            dots_in_keys: openx && is_true(&params, "dots.in.keys"),
         }));
     }
     if lib.contains("opencsvserde") {
@@ -102,9 +100,7 @@ pub fn table_format(table: &Table, sd: &StorageDescriptor) -> Result<TableFormat
             quote: char_of("quoteChar", b'"'),
             escape: Some(char_of("escapeChar", b'\\')),
             skip_header,
-            null_for_invalid: table_params
-                .get("use.null.for.invalid.data")
-                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+            null_for_invalid: is_true(&table_params, "use.null.for.invalid.data"),
         }));
     }
     if lib.is_empty()
@@ -133,6 +129,11 @@ pub fn table_format(table: &Table, sd: &StorageDescriptor) -> Result<TableFormat
         }));
     }
     Err(format!("The SerDe '{library}' is not supported by Lakebox yet"))
+}
+
+/// A boolean SerDe or table property: `true` in any case, as Java's `Boolean.parseBoolean`.
+fn is_true(params: &crate::catalog::model::Parameters, key: &str) -> bool {
+    params.get(key).is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
 /// A delimiter as Hive's LazySerDeParameters reads it: a number is the byte with that value

@@ -19,26 +19,18 @@
 use super::functions::per_second;
 use chrono::{Duration, Months, NaiveDate, NaiveDateTime};
 use datafusion::arrow::array::{
-    ArrayRef, Date32Array, Decimal128Array, Float32Array, Float64Array, Int8Array, Int16Array, Int32Array, Int64Array,
-    StringArray, TimestampMicrosecondArray, TimestampMillisecondArray, TimestampNanosecondArray, TimestampSecondArray,
+    ArrayRef, Date32Array, Decimal128Array, Float32Array, Float64Array, Int64Array, StringArray,
 };
-use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Decimal128Type, DecimalType, TimeUnit};
 use std::sync::Arc;
 
 /// `strings` as `target` by the rules above, or `None` for a type these rules do not cover.
 pub fn parse_column(strings: &StringArray, target: &DataType) -> Option<ArrayRef> {
-    let ints = |lo: i64, hi: i64| strings.iter().map(move |s| s.and_then(integer).filter(|v| (lo..=hi).contains(v)));
     let array: ArrayRef = match target {
-        DataType::Int8 => {
-            Arc::new(ints(i8::MIN.into(), i8::MAX.into()).map(|v| v.map(|v| v as i8)).collect::<Int8Array>())
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
+            let (lo, hi) = integer_range(target);
+            from_i64s(strings.iter().map(|s| s.and_then(integer).filter(|v| (lo..=hi).contains(v))), target)?
         }
-        DataType::Int16 => {
-            Arc::new(ints(i16::MIN.into(), i16::MAX.into()).map(|v| v.map(|v| v as i16)).collect::<Int16Array>())
-        }
-        DataType::Int32 => {
-            Arc::new(ints(i32::MIN.into(), i32::MAX.into()).map(|v| v.map(|v| v as i32)).collect::<Int32Array>())
-        }
-        DataType::Int64 => Arc::new(ints(i64::MIN, i64::MAX).collect::<Int64Array>()),
         DataType::Float64 => Arc::new(strings.iter().map(|s| s.and_then(double)).collect::<Float64Array>()),
         DataType::Float32 => Arc::new(strings.iter().map(|s| s.and_then(real)).collect::<Float32Array>()),
         DataType::Decimal128(p, s) => Arc::new(
@@ -59,17 +51,18 @@ pub fn parse_column(strings: &StringArray, target: &DataType) -> Option<ArrayRef
             )
         }
         DataType::Timestamp(unit, None) => {
-            let values = strings.iter().map(|s| s.and_then(|s| timestamp(s, *unit)));
-            match unit {
-                TimeUnit::Second => Arc::new(values.collect::<TimestampSecondArray>()),
-                TimeUnit::Millisecond => Arc::new(values.collect::<TimestampMillisecondArray>()),
-                TimeUnit::Microsecond => Arc::new(values.collect::<TimestampMicrosecondArray>()),
-                TimeUnit::Nanosecond => Arc::new(values.collect::<TimestampNanosecondArray>()),
-            }
+            from_i64s(strings.iter().map(|s| s.and_then(|s| timestamp(s, *unit))), target)?
         }
         _ => return None,
     };
     Some(array)
+}
+
+/// Integers already in `target`'s range, or timestamps already in its unit, as a `target` array
+/// (an `Int64` one, cast: exact for such values).
+fn from_i64s(values: impl Iterator<Item = Option<i64>>, target: &DataType) -> Option<ArrayRef> {
+    let array: ArrayRef = Arc::new(values.collect::<Int64Array>());
+    if target == &DataType::Int64 { Some(array) } else { datafusion::arrow::compute::cast(&array, target).ok() }
 }
 
 /// An OpenCSVSerde column of `target`, as Athena documents its CSV reader ("Open CSV SerDe for
@@ -101,27 +94,13 @@ pub fn csv_column(
             })
             .collect()
     }
-    let long = |lo: i64, hi: i64| move |t: &str| java_long(t).filter(|v| (lo..=hi).contains(v));
+    let unreadable = || (String::new(), "unsupported column type".to_string());
     let array: ArrayRef = match target {
-        DataType::Int8 => Arc::new(Int8Array::from(
-            parse(strings, null_for_invalid, long(i8::MIN.into(), i8::MAX.into()))?
-                .into_iter()
-                .map(|v| v.map(|v| v as i8))
-                .collect::<Vec<_>>(),
-        )),
-        DataType::Int16 => Arc::new(Int16Array::from(
-            parse(strings, null_for_invalid, long(i16::MIN.into(), i16::MAX.into()))?
-                .into_iter()
-                .map(|v| v.map(|v| v as i16))
-                .collect::<Vec<_>>(),
-        )),
-        DataType::Int32 => Arc::new(Int32Array::from(
-            parse(strings, null_for_invalid, long(i32::MIN.into(), i32::MAX.into()))?
-                .into_iter()
-                .map(|v| v.map(|v| v as i32))
-                .collect::<Vec<_>>(),
-        )),
-        DataType::Int64 => Arc::new(Int64Array::from(parse(strings, null_for_invalid, java_long)?)),
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
+            let (lo, hi) = integer_range(target);
+            let values = parse(strings, null_for_invalid, |t| java_long(t).filter(|v| (lo..=hi).contains(v)))?;
+            from_i64s(values.into_iter(), target).ok_or_else(unreadable)?
+        }
         DataType::Float64 => Arc::new(Float64Array::from(parse(strings, null_for_invalid, double)?)),
         DataType::Float32 => Arc::new(Float32Array::from(parse(strings, null_for_invalid, real)?)),
         DataType::Boolean => {
@@ -138,26 +117,14 @@ pub fn csv_column(
         DataType::Date32 => Arc::new(Date32Array::from(parse(strings, null_for_invalid, |t| {
             java_long(t).and_then(|d| i32::try_from(d).ok())
         })?)),
+        // UNIX milliseconds, in the column's unit.
         DataType::Timestamp(unit, None) => {
-            let per_milli = match unit {
-                TimeUnit::Second => None,
-                TimeUnit::Millisecond => Some(1),
-                TimeUnit::Microsecond => Some(1_000),
-                TimeUnit::Nanosecond => Some(1_000_000),
-            };
+            let per_milli = per_second(*unit) / 1000;
             let values = parse(strings, null_for_invalid, |t| {
                 let ms = java_long(t)?;
-                match per_milli {
-                    Some(k) => ms.checked_mul(k),
-                    None => Some(ms.div_euclid(1000)),
-                }
+                if per_milli == 0 { Some(ms.div_euclid(1000)) } else { ms.checked_mul(per_milli) }
             })?;
-            match unit {
-                TimeUnit::Second => Arc::new(TimestampSecondArray::from(values)),
-                TimeUnit::Millisecond => Arc::new(TimestampMillisecondArray::from(values)),
-                TimeUnit::Microsecond => Arc::new(TimestampMicrosecondArray::from(values)),
-                TimeUnit::Nanosecond => Arc::new(TimestampNanosecondArray::from(values)),
-            }
+            from_i64s(values.into_iter(), target).ok_or_else(unreadable)?
         }
         _ => return Ok(None),
     };
@@ -202,14 +169,9 @@ pub fn openx_value(v: &serde_json::Value, t: &DataType) -> Option<serde_json::Va
         }
         (Value::Number(n), DataType::Timestamp(unit, None)) if n.as_i64().is_some() => {
             let i = n.as_i64().unwrap_or_default();
-            let per_second = per_second(*unit);
-            // Thirteen digits and more are milliseconds, fewer seconds.
-            let v = if i.unsigned_abs() >= 1_000_000_000_000 {
-                i.checked_mul(per_second).map(|v| v.div_euclid(1000))
-            } else {
-                i.checked_mul(per_second)
-            };
-            return Some(v.map_or(Value::Null, Value::from));
+            // The length of its text, as Trino measures it.
+            let length = i.unsigned_abs().checked_ilog10().map_or(1, |l| l as usize + 1) + usize::from(i < 0);
+            return Some(epoch(i, length, *unit).map_or(Value::Null, Value::from));
         }
         _ => {}
     }
@@ -241,7 +203,7 @@ pub fn openx_value(v: &serde_json::Value, t: &DataType) -> Option<serde_json::Va
         },
         DataType::Boolean => Value::Bool(text.eq_ignore_ascii_case("true")),
         DataType::Decimal128(p, s) => match decimal(&text, *p, *s) {
-            Some(u) => Value::String(decimal_text(u, *s)),
+            Some(u) => Value::String(Decimal128Type::format_decimal(u, *p, *s)),
             None => Value::Null,
         },
         DataType::Date32 => {
@@ -265,19 +227,6 @@ fn integer_range(t: &DataType) -> (i64, i64) {
     }
 }
 
-/// A decimal's text (`-12.05`) from its unscaled value at scale `s`.
-fn decimal_text(unscaled: i128, s: i8) -> String {
-    let digits = unscaled.unsigned_abs().to_string();
-    let sign = if unscaled < 0 { "-" } else { "" };
-    if s <= 0 {
-        return format!("{sign}{digits}");
-    }
-    let s = s as usize;
-    let padded = format!("{digits:0>width$}", width = s + 1);
-    let (whole, fraction) = padded.split_at(padded.len() - s);
-    format!("{sign}{whole}.{fraction}")
-}
-
 /// A number's text truncated toward zero (`new BigDecimal(s).setScale(0, DOWN)`): an integer
 /// exactly, a fraction or an exponent through a double (exact below 2^53).
 fn truncated(text: &str) -> Option<i64> {
@@ -292,6 +241,13 @@ fn truncated(text: &str) -> Option<i64> {
     (t.abs() < 9.2e18).then_some(t as i64)
 }
 
+/// An epoch number whose text is `length` characters long, in `unit`s: OpenX reads 13
+/// characters and more as milliseconds, fewer as seconds.
+fn epoch(n: i64, length: usize, unit: TimeUnit) -> Option<i64> {
+    let units = n.checked_mul(per_second(unit))?;
+    Some(if length >= 13 { units.div_euclid(1000) } else { units })
+}
+
 /// OpenX's `parseTimestamp`, in `unit`s since the epoch.
 fn openx_timestamp(text: &str, unit: TimeUnit) -> Option<i64> {
     let per_second = per_second(unit);
@@ -302,12 +258,7 @@ fn openx_timestamp(text: &str, unit: TimeUnit) -> Option<i64> {
             let seconds: f64 = t.parse().ok()?;
             return Some((seconds * per_second as f64).round() as i64);
         }
-        let n: i64 = t.parse().ok()?;
-        return if t.len() >= 13 {
-            n.checked_mul(per_second).map(|v| v.div_euclid(1000))
-        } else {
-            n.checked_mul(per_second)
-        };
+        return epoch(t.parse().ok()?, t.len(), unit);
     }
     // With a zone: that instant, in UTC.
     let zoned = t.ends_with(['Z', 'z']) || t.rfind(['+', '-']).is_some_and(|i| i > 10 && t[..i].contains(':'));
@@ -366,6 +317,15 @@ fn java_number(s: &str) -> Option<&str> {
 }
 
 fn double(s: &str) -> Option<f64> {
+    java_float(s, f64::NAN, f64::INFINITY)
+}
+
+fn real(s: &str) -> Option<f32> {
+    java_float(s, f32::NAN, f32::INFINITY)
+}
+
+/// Java's `Double.parseDouble` / `Float.parseFloat` of `s` (see [`java_number`]).
+fn java_float<T: std::str::FromStr + std::ops::Neg<Output = T>>(s: &str, nan: T, infinity: T) -> Option<T> {
     // The usual shape, plain digits (`12.5`, `-3`, `1e3`), goes straight to the parser.
     if s.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'e' | b'E' | b'+'))
         && s.bytes().next().is_some_and(|c| c.is_ascii_digit() || c == b'-' || c == b'.')
@@ -374,19 +334,9 @@ fn double(s: &str) -> Option<f64> {
     }
     let t = java_number(s)?;
     match t.trim_start_matches('+') {
-        "NaN" | "-NaN" => Some(f64::NAN),
-        "Infinity" => Some(f64::INFINITY),
-        "-Infinity" => Some(f64::NEG_INFINITY),
-        n => n.parse().ok(),
-    }
-}
-
-fn real(s: &str) -> Option<f32> {
-    let t = java_number(s)?;
-    match t.trim_start_matches('+') {
-        "NaN" | "-NaN" => Some(f32::NAN),
-        "Infinity" => Some(f32::INFINITY),
-        "-Infinity" => Some(f32::NEG_INFINITY),
+        "NaN" | "-NaN" => Some(nan),
+        "Infinity" => Some(infinity),
+        "-Infinity" => Some(-infinity),
         n => n.parse().ok(),
     }
 }
@@ -598,7 +548,7 @@ mod tests {
         assert_eq!(lenient.iter().collect::<Vec<_>>(), vec![Some(12), None, None, None]);
         let ms = StringArray::from(vec!["1579059880000"]);
         let at = csv_column(&ms, &DataType::Timestamp(TimeUnit::Millisecond, None), false).unwrap().unwrap();
-        let at = at.as_any().downcast_ref::<TimestampMillisecondArray>().unwrap();
+        let at = at.as_any().downcast_ref::<datafusion::arrow::array::TimestampMillisecondArray>().unwrap();
         assert_eq!(at.value(0), 1_579_059_880_000);
         let text_time = StringArray::from(vec!["2020-01-15 03:44:40"]);
         assert!(csv_column(&text_time, &DataType::Timestamp(TimeUnit::Millisecond, None), false).is_err());
@@ -643,9 +593,8 @@ mod tests {
         assert_eq!(v(json!("inf"), &DataType::Float64), Some(Value::Null), "not Java's spelling");
         assert_eq!(v(json!("1.5"), &DataType::Float64), Some(json!(1.5)));
         assert_eq!(v(json!("x"), &DataType::Utf8), None, "text is read as before");
-        assert_eq!(decimal_text(-5, 2), "-0.05");
-        assert_eq!(decimal_text(12345, 2), "123.45");
-        assert_eq!(decimal_text(7, 0), "7");
+        assert_eq!(v(json!(123.45), &DataType::Decimal128(10, 2)), Some(json!("123.45")));
+        assert_eq!(v(json!(7), &DataType::Decimal128(4, 0)), Some(json!("7")));
     }
 
     #[test]

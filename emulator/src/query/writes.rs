@@ -195,37 +195,31 @@ impl Engine {
         let statement = super::statement::parse_query(sql).map_err(|e| Failure::trino("SYNTAX_ERROR", e.message))?;
         let statement = self.inline_views(statement, &request.database)?;
         let (aliases, having) = match &statement {
-            datafusion::sql::parser::Statement::Statement(s) => {
-                (super::trino::rewrite::group_by_aliases(s), super::trino::rewrite::having_aliases(s))
-            }
+            datafusion::sql::parser::Statement::Statement(s) => super::trino::rewrite::alias_references(s),
             _ => (Vec::new(), Vec::new()),
         };
         let df_error = |e: datafusion::error::DataFusionError| from_datafusion(&e, &request.sql);
         let plan = ctx.state().statement_to_plan(statement).await.map_err(df_error)?;
-        if let Some(name) = grouped_by_alias(&plan, &aliases) {
-            // Where the GROUP BY names it (`BY y`), else the name's first appearance.
-            let at = match super::error::position_of(&request.sql, &format!("BY {name}")) {
-                (1, 1) => super::error::position_of(&request.sql, &name),
-                (line, column) => (line, column + 3),
-            };
-            return Err(Failure::trino(
-                "COLUMN_NOT_FOUND",
-                format!("line {}:{}: Column '{name}' cannot be resolved", at.0, at.1),
-            ));
-        }
-        if let Some(name) = grouped_by_alias(&plan, &having) {
-            // The name's first appearance after HAVING.
-            let lower = request.sql.to_ascii_lowercase();
-            let from = lower.find("having").unwrap_or(0);
-            let at = lower[from..].find(name.as_str()).map_or(super::error::position_of(&request.sql, &name), |i| {
-                let offset = from + i;
-                let line = lower[..offset].matches('\n').count() + 1;
-                let column = offset - lower[..offset].rfind('\n').map_or(0, |n| n + 1) + 1;
-                (line, column)
+        // An output alias named in GROUP BY or HAVING that is no input column: Trino resolves
+        // both against the input. The position is where the clause names it.
+        let refused = grouped_by_alias(&plan, &aliases)
+            .map(|name| {
+                let at = match super::error::position_of(&request.sql, &format!("BY {name}")) {
+                    (1, 1) => super::error::position_of(&request.sql, &name),
+                    (line, column) => (line, column + 3),
+                };
+                (name, at)
+            })
+            .or_else(|| {
+                grouped_by_alias(&plan, &having).map(|name| {
+                    let at = super::error::position_after(&request.sql, "having", &name);
+                    (name, at)
+                })
             });
+        if let Some((name, (line, column))) = refused {
             return Err(Failure::trino(
                 "COLUMN_NOT_FOUND",
-                format!("line {}:{}: Column '{name}' cannot be resolved", at.0, at.1),
+                format!("line {line}:{column}: Column '{name}' cannot be resolved"),
             ));
         }
         let plan = super::trino::analyzed(ctx, plan).map_err(df_error)?;
@@ -640,8 +634,8 @@ fn partition_inputs(files: &[super::write::WrittenFile], keys: &[String], locati
         .collect()
 }
 
-/// A `GROUP BY` name from `aliases` that no aggregation's input has as a column: DataFusion
-/// grouped by the output alias, which Trino does not do.
+/// A name from `aliases` (of a `GROUP BY` or a `HAVING`) that no aggregation's input has as a
+/// column: DataFusion read the output alias, which Trino does not do.
 fn grouped_by_alias(plan: &datafusion::logical_expr::LogicalPlan, aliases: &[String]) -> Option<String> {
     use datafusion::common::tree_node::TreeNodeRecursion;
     if aliases.is_empty() {

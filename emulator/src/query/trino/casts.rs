@@ -307,11 +307,6 @@ impl DecimalTarget {
     }
 }
 
-#[cfg(test)]
-fn double_to_unscaled(v: f64, p: u8, s: i8, real: bool) -> Option<i128> {
-    DecimalTarget::new(p, s).unscaled(v, real)
-}
-
 /// The unscaled value at scale `s` of `±digits * 10^exp10`, rounded half up (away from zero on
 /// a tie, Java's HALF_UP), or `None` past `p` digits. `digits` are ASCII digits, at most 38.
 pub(crate) fn unscaled_half_up(negative: bool, digits: &str, exp10: i32, p: u8, s: i8) -> Option<i128> {
@@ -331,7 +326,11 @@ pub(crate) fn unscaled_half_up(negative: bool, digits: &str, exp10: i32, p: u8, 
 
 #[cfg(test)]
 mod tests {
-    use super::double_to_unscaled;
+    use super::DecimalTarget;
+
+    fn double_to_unscaled(v: f64, p: u8, s: i8, real: bool) -> Option<i128> {
+        DecimalTarget::new(p, s).unscaled(v, real)
+    }
 
     // Expected values are Java's `BigDecimal.valueOf(v).setScale(s, HALF_UP)` (Trino's
     // DecimalConversions.internalDoubleToLongDecimal), worked by hand from the shortest digits.

@@ -140,10 +140,7 @@ fn thread_copy<R>(re: &regex::Regex, f: impl FnOnce(&regex::Regex) -> R) -> R {
             let copy = regex::Regex::new(re.as_str()).unwrap_or_else(|_| re.clone());
             copies.insert(re.as_str().to_string(), copy);
         }
-        match copies.get(re.as_str()) {
-            Some(copy) => f(copy),
-            None => f(re),
-        }
+        f(copies.get(re.as_str()).unwrap_or(re))
     })
 }
 

@@ -757,25 +757,12 @@ impl VisitorMut for Rewriter {
     }
 }
 
-/// The names a `GROUP BY` lists bare that are also output aliases of another expression of the
-/// same `SELECT` (`SELECT x + 1 AS y ... GROUP BY y`), lower-cased. Trino resolves `GROUP BY`
-/// names against the input only (such a query is `COLUMN_NOT_FOUND` on Athena); DataFusion falls
-/// back to the output alias. The engine refuses the query when no aggregation's input has a
-/// column of that name (`query::writes`).
-pub fn group_by_aliases(s: &ast::Statement) -> Vec<String> {
-    alias_references(s).0
-}
-
-/// The names a `HAVING` uses that are output aliases of its SELECT (`SELECT count(*) AS c ...
-/// HAVING c > 1`): Trino resolves HAVING against the input, so such a name is
-/// `COLUMN_NOT_FOUND` there, where DataFusion reads the alias (checked as `group_by_aliases`).
-pub fn having_aliases(s: &ast::Statement) -> Vec<String> {
-    alias_references(s).1
-}
-
-/// Bare names in `GROUP BY` and in `HAVING` that are output aliases of their SELECT (an alias
-/// of the column of its own name does not count), lower case.
-fn alias_references(s: &ast::Statement) -> (Vec<String>, Vec<String>) {
+/// Bare names in `GROUP BY`, then in `HAVING`, that are output aliases of their SELECT (an
+/// alias of the column of its own name does not count), lower case. Trino resolves both clauses
+/// against the input, so such a name is `COLUMN_NOT_FOUND` there (`SELECT x + 1 AS y ... GROUP
+/// BY y`, `SELECT count(*) AS c ... HAVING c > 1`), where DataFusion reads the alias; the
+/// engine refuses them when no aggregation's input has a column of that name.
+pub fn alias_references(s: &ast::Statement) -> (Vec<String>, Vec<String>) {
     use ast::{GroupByExpr, SelectItem, SetExpr, Visit, Visitor};
     fn aliased(select: &ast::Select, name: &ast::Ident) -> bool {
         select.projection.iter().any(|p| match p {
