@@ -158,7 +158,27 @@ SCAN_QUERIES = [
      "SELECT count(*), round(sum(fare_amount), 2), max(tpep_pickup_datetime), sum(passenger_count), sum(pulocationid) FROM trips"),
 ]
 
-SUITES = {"reports": QUERIES, "functions": FUNCTION_QUERIES, "percentiles": PERCENTILE_QUERIES, "scan": SCAN_QUERIES}
+# Equalities of different selectivity (bench --suite needles): Lakebox filters while decoding only
+# the scans whose row-group statistics say their equalities keep at most 1 % of the rows
+# (emulator/src/query/selective.rs). The airport zone 132 is skewed (airport trips are common), the
+# payment/rate code pair broad; both engines run the same SQL.
+NEEDLE_QUERIES = [(name, sql, sql) for name, sql in [
+    ("zone pair and passengers",
+     "SELECT count(*), max(total_amount) FROM trips WHERE pulocationid = 132 AND dolocationid = 138 AND passenger_count = 4"),
+    ("zone pair",
+     "SELECT count(*), max(total_amount) FROM trips WHERE pulocationid = 161 AND dolocationid = 236"),
+    ("one pickup zone (skewed)",
+     "SELECT count(*), max(total_amount), sum(trip_distance) FROM trips WHERE pulocationid = 132"),
+    ("one pickup zone",
+     "SELECT count(*), max(total_amount), sum(trip_distance) FROM trips WHERE pulocationid = 50"),
+    ("IN list of zones",
+     "SELECT count(*), max(total_amount) FROM trips WHERE pulocationid IN (10, 20, 30) AND passenger_count = 2"),
+    ("payment and rate code (broad)",
+     "SELECT count(*), max(total_amount) FROM trips WHERE payment_type = 1 AND ratecodeid = 1"),
+]]
+
+SUITES = {"reports": QUERIES, "functions": FUNCTION_QUERIES, "percentiles": PERCENTILE_QUERIES, "scan": SCAN_QUERIES,
+          "needles": NEEDLE_QUERIES}
 
 VERSION = ["?"]
 
@@ -304,7 +324,7 @@ def main() -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--quick", action="store_true", help="100k trips, 2 repeats")
     p.add_argument("--suite", choices=list(SUITES), default="reports",
-                   help="the report queries, Trino functions evaluated over every row, or approx_percentile")
+                   help="the report queries, Trino functions evaluated over every row, approx_percentile, a full scan, or equalities of different selectivity")
     p.add_argument("--out")
     args = p.parse_args()
     if args.quick:
@@ -329,7 +349,10 @@ def main() -> int:
     lines = c.md_header(
         "Lakebox (Athena API) vs DuckDB — " + {"functions": "Trino functions over every trip",
                                                 "percentiles": "approx_percentile against exact quantiles",
-                                                "reports": "taxi report queries"}[args.suite], cmd, info,
+                                                "reports": "taxi report queries",
+                                                "scan": "a full scan of every column type",
+                                                "needles": "equalities from a needle to a broad pair"}[args.suite],
+        cmd, info,
         [("lakebox", VERSION[0], args.lakebox_bin), ("DuckDB", duckdb.__version__, "python module")],
         f"Python {sys.version.split()[0]}, boto3 {boto3.__version__}; DuckDB reads the same Parquet files from the "
         "local work dir with `threads` = nproc",

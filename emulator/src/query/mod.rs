@@ -19,6 +19,7 @@ pub mod projection;
 pub mod provider;
 pub mod results;
 pub mod scanned;
+pub mod selective;
 pub mod source;
 pub mod statement;
 pub mod trino;
@@ -251,8 +252,9 @@ impl Engine {
         options.sql_parser.map_string_types_to_utf8view = false;
         // Athena's session zone: `current_timestamp` is a `timestamp(3) with time zone` in UTC.
         options.execution.time_zone = Some("UTC".into());
-        // Row-level filter pushdown costs more than it saves for the report queries' broad
-        // predicates (measured with bench/athena_vs_duckdb.py): predicates still prune row groups.
+        // Row-level filter pushdown costs more than it saves for broad predicates (measured with
+        // bench/athena_vs_duckdb.py): a scan turns it on for itself when its equalities look
+        // selective (`selective`); predicates still prune row groups either way.
         options.execution.parquet.pushdown_filters = false;
         // Twice as many partitions as cores overlaps reading with computing (about 10 % faster
         // on the 2-core benchmark machine).

@@ -7,6 +7,7 @@
 
 use super::formats::{TableFormat, table_format};
 use super::scanned::{ScanCounter, Scanned};
+use super::selective;
 use super::source::{CaseInsensitiveAdapterFactory, HiveTextSource};
 use super::types::hive_to_arrow;
 use crate::catalog::model::{Column, Partition, Table};
@@ -480,6 +481,14 @@ impl TableProvider for GlueTable {
             && projection.is_some_and(|p| p.is_empty())
             && limit.is_none()
             && filters.iter().all(|f| self.is_partition_filter(f));
+        // Equalities on data columns, whose selectivity decides whether a Parquet scan filters
+        // while decoding ([`super::selective`]).
+        let equalities = match &format {
+            TableFormat::Parquet if !count_only => selective::equalities(filters, |name| {
+                self.file_schema.field_with_name(name).ok().map(|f| f.data_type().clone())
+            }),
+            _ => Vec::new(),
+        };
         let mut plans = Vec::new();
         for (url, files) in files {
             let source: Arc<dyn FileSource> = match &format {
@@ -503,7 +512,13 @@ impl TableProvider for GlueTable {
                 .build();
             let plan = match &format {
                 TableFormat::Parquet => {
-                    let parquet = ParquetFormat::default().with_options(state.table_options().parquet.clone());
+                    let mut options = state.table_options().parquet.clone();
+                    if !equalities.is_empty()
+                        && row_filter_pays(state, &url, config.file_groups.iter(), &equalities).await
+                    {
+                        options.global.pushdown_filters = true;
+                    }
+                    let parquet = ParquetFormat::default().with_options(options);
                     parquet.create_physical_plan(state, config).await?
                 }
                 _ => DataSourceExec::from_data_source(config),
@@ -515,6 +530,42 @@ impl TableProvider for GlueTable {
         }
         UnionExec::try_new(plans)
     }
+}
+
+/// Whether the Parquet files of `groups` are expected to keep few enough of their rows under
+/// `equalities` to filter while decoding ([`selective::Estimate::row_filter_pays`]), from their
+/// footers' row-group statistics. The footers are read through the query's byte counter into the query's metadata
+/// cache, where the scan finds them again; a footer that cannot be read leaves the decision to
+/// the default (no row filter) and the error to the scan.
+async fn row_filter_pays<'a>(
+    state: &dyn Session,
+    url: &str,
+    groups: impl Iterator<Item = &'a FileGroup>,
+    equalities: &[selective::Equality],
+) -> bool {
+    use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
+    let Ok(store) = ObjectStoreUrl::parse(url).and_then(|u| state.runtime_env().object_store(u)) else {
+        return false;
+    };
+    let cache = state.runtime_env().cache_manager.get_file_metadata_cache();
+    let hint = state.table_options().parquet.global.metadata_size_hint;
+    let metas: Vec<object_store::ObjectMeta> =
+        groups.flat_map(|g| g.files().iter().map(|f| f.object_meta.clone())).collect();
+    let footers: Result<Vec<_>> = futures::stream::iter(metas)
+        .map(|meta| {
+            let (store, cache) = (store.clone(), cache.clone());
+            async move {
+                DFParquetMetadata::new(store.as_ref(), &meta)
+                    .with_metadata_size_hint(hint)
+                    .with_file_metadata_cache(Some(cache))
+                    .fetch_metadata()
+                    .await
+            }
+        })
+        .buffer_unordered(16)
+        .try_collect()
+        .await;
+    footers.ok().and_then(|f| selective::expected_share(&f, equalities)).is_some_and(|e| e.row_filter_pays())
 }
 
 /// The total row count in the footers of Parquet `files` (read through the store registered for

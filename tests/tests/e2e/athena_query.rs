@@ -467,6 +467,49 @@ async fn count_star_over_whole_partitions_reads_only_the_footers() {
     assert!(plan.text_rows().concat().join("\n").contains("DataSourceExec"));
 }
 
+/// A needle, equalities the files' row-group statistics say keep a few rows, is filtered while
+/// decoding (no FilterExec above the scan); one column's equality, or a broad predicate
+/// (`payment_type = 1`), above the scan. Both answer the generator's rows, through the files' own column names (`PULocationID`).
+#[tokio::test]
+async fn selective_equalities_filter_while_decoding() {
+    let lakebox = taxi(Format::Parquet, Layout::Hive, "trips").await;
+    let trips = trips();
+    let needle = trips.iter().find(|t| t.passenger_count.is_some()).unwrap();
+    let (pu, dropoff, passengers) = (needle.pu_location_id, needle.do_location_id, needle.passenger_count.unwrap());
+    let sql = format!(
+        "SELECT count(*), max(total_amount), sum(trip_distance) FROM trips \
+         WHERE pulocationid = {pu} AND dolocationid = {dropoff} AND passenger_count = {passengers}"
+    );
+    let kept: Vec<&Trip> = trips
+        .iter()
+        .filter(|t| t.pu_location_id == pu && t.do_location_id == dropoff && t.passenger_count == Some(passengers))
+        .collect();
+    assert!(!kept.is_empty() && kept.len() * 1000 < trips.len(), "a needle: {} rows", kept.len());
+    let got = lakebox.query("taxi", &sql).await.unwrap().text_rows();
+    let max = kept.iter().map(|t| t.total_amount).fold(f64::MIN, f64::max);
+    let distance: f64 = kept.iter().map(|t| t.trip_distance).sum();
+    assert_eq!(got[0][0], kept.len().to_string());
+    assert!(close(got[0][1].parse().unwrap(), max), "{got:?} vs {max}");
+    assert!(close(got[0][2].parse().unwrap(), distance), "{got:?} vs {distance}");
+    let plan = lakebox.query("taxi", &format!("EXPLAIN {sql}")).await.unwrap().text_rows().concat().join("\n");
+    assert!(plan.contains("DataSourceExec") && !plan.contains("FilterExec"), "{plan}");
+
+    // One zone of 265 (estimated from one column): above the scan, with the generator's count.
+    let zone = format!("SELECT count(*) FROM trips WHERE pulocationid = {pu}");
+    let want = trips.iter().filter(|t| t.pu_location_id == pu).count();
+    assert_eq!(lakebox.query("taxi", &zone).await.unwrap().scalar(), Some(want.to_string()));
+    let plan = lakebox.query("taxi", &format!("EXPLAIN {zone}")).await.unwrap().text_rows().concat().join("\n");
+    assert!(plan.contains("FilterExec"), "{plan}");
+
+    // One value of the payment types' few: above the scan, with the generator's count.
+    let broad = "SELECT count(*) FROM trips WHERE payment_type = 1 AND fare_amount > 0";
+    let want = trips.iter().filter(|t| t.payment_type == 1 && t.fare_amount > 0.0).count();
+    assert!(want * 10 > trips.len(), "broad: {want} rows");
+    assert_eq!(lakebox.query("taxi", broad).await.unwrap().scalar(), Some(want.to_string()));
+    let plan = lakebox.query("taxi", &format!("EXPLAIN {broad}")).await.unwrap().text_rows().concat().join("\n");
+    assert!(plan.contains("FilterExec"), "{plan}");
+}
+
 /// `serve --no-mmap` (`map_files(false)`): the same answers through ordinary reads.
 #[tokio::test]
 async fn queries_read_the_same_without_memory_maps() {
