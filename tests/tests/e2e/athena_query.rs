@@ -171,6 +171,21 @@ async fn columns_missing_from_the_files_read_as_null() {
     let row = &result.rows[0];
     assert_eq!((row[0].as_deref(), row[1].as_deref(), row[2].as_deref()), (Some("6000"), Some("0"), Some("6000")));
     assert!(close(row[3].as_deref().unwrap().parse().unwrap(), fare));
+
+    // A missing column in a scan filtered while decoding (two selective equalities): NULL there.
+    let ddl = "CREATE EXTERNAL TABLE taxi.wider_ints (pulocationid int, dolocationid int, not_in_files int)
+               STORED AS PARQUET LOCATION 's3://lake/trips/'";
+    lakebox.query("taxi", ddl).await.unwrap();
+    let trip = &trips()[0];
+    let (pu, dropoff) = (trip.pu_location_id, trip.do_location_id);
+    let want = trips().iter().filter(|t| t.pu_location_id == pu && t.do_location_id == dropoff).count();
+    let needle = format!("FROM wider_ints WHERE pulocationid = {pu} AND dolocationid = {dropoff}");
+    let sql = format!("SELECT count(*), count(not_in_files) {needle} AND not_in_files IS NULL");
+    assert_eq!(lakebox.query("taxi", &sql).await.unwrap().text_rows(), vec![vec![want.to_string(), "0".to_string()]]);
+    let sql = format!("SELECT count(*) {needle} AND not_in_files = 1");
+    assert_eq!(lakebox.query("taxi", &sql).await.unwrap().scalar(), Some("0".into()));
+    let plan = lakebox.query("taxi", &format!("EXPLAIN {sql}")).await.unwrap().text_rows().concat().join("\n");
+    assert!(!plan.contains("FilterExec"), "{plan}");
 }
 
 #[tokio::test]
@@ -493,6 +508,16 @@ async fn selective_equalities_filter_while_decoding() {
     assert!(close(got[0][2].parse().unwrap(), distance), "{got:?} vs {distance}");
     let plan = lakebox.query("taxi", &format!("EXPLAIN {sql}")).await.unwrap().text_rows().concat().join("\n");
     assert!(plan.contains("DataSourceExec") && !plan.contains("FilterExec"), "{plan}");
+
+    // A timestamp (micro-seconds in the files, Athena's milliseconds in the table) and a zone.
+    let literal = format!("TIMESTAMP '{}'", lakebox_fixtures::calendar::format_micros(needle.pickup_micros));
+    let sql = format!("SELECT count(*) FROM trips WHERE tpep_pickup_datetime = {literal} AND pulocationid = {pu}");
+    // Pickups are whole seconds, so the literal names the needle's instant exactly.
+    let want = trips.iter().filter(|t| t.pickup_micros == needle.pickup_micros && t.pu_location_id == pu).count();
+    assert!(want >= 1);
+    assert_eq!(lakebox.query("taxi", &sql).await.unwrap().scalar(), Some(want.to_string()), "{sql}");
+    let plan = lakebox.query("taxi", &format!("EXPLAIN {sql}")).await.unwrap().text_rows().concat().join("\n");
+    assert!(!plan.contains("FilterExec"), "{plan}");
 
     // One zone of 265 (estimated from one column): above the scan, with the generator's count.
     let zone = format!("SELECT count(*) FROM trips WHERE pulocationid = {pu}");
