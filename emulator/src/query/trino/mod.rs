@@ -10,6 +10,7 @@ pub mod casts;
 pub mod collections;
 pub mod datetime;
 pub mod fast;
+pub mod intervals;
 pub mod json;
 pub mod lambda;
 pub mod maps;
@@ -70,6 +71,7 @@ fn all_functions() -> &'static (Vec<datafusion::logical_expr::ScalarUDF>, Vec<da
             binary::functions(),
             math::functions(),
             datetime::functions(),
+            intervals::functions(),
             json::functions(),
             collections::functions(),
             maps::functions(),

@@ -664,12 +664,33 @@ pub fn non_trino_function(s: &ast::Statement) -> Option<String> {
     found
 }
 
+/// An interval literal, or an interval computed by the rewrite (`INTERVAL '1' DAY * 2 * 3`).
+fn is_interval(e: &Expr) -> bool {
+    match e {
+        Expr::Interval(_) => true,
+        Expr::Nested(inner)
+        | Expr::UnaryOp { op: ast::UnaryOperator::Minus | ast::UnaryOperator::Plus, expr: inner } => is_interval(inner),
+        Expr::Function(f) => {
+            name_of(f).is_some_and(|n| n == super::intervals::MULTIPLY || n == super::intervals::DIVIDE)
+        }
+        _ => false,
+    }
+}
+
 impl VisitorMut for Rewriter {
     type Break = ();
 
     fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
         let replacement = match e {
             Expr::Function(f) => function(f),
+            // `INTERVAL '1' DAY * 7`, `2 * INTERVAL '3' HOUR`, `INTERVAL '6' HOUR / 4` (`intervals`).
+            Expr::BinaryOp { left, op: BinaryOperator::Multiply, right } if is_interval(left) != is_interval(right) => {
+                let (interval, n) = if is_interval(left) { (left, right) } else { (right, left) };
+                parse_expr(&format!("{}({interval}, {n})", super::intervals::MULTIPLY))
+            }
+            Expr::BinaryOp { left, op: BinaryOperator::Divide, right } if is_interval(left) && !is_interval(right) => {
+                parse_expr(&format!("{}({left}, {right})", super::intervals::DIVIDE))
+            }
             // `U&'\00e9t\00e9'`: the parser decoded the escapes; it is an ordinary varchar.
             Expr::Value(ast::ValueWithSpan { value: ast::Value::UnicodeStringLiteral(text), .. }) => {
                 Some(Expr::value(ast::Value::SingleQuotedString(std::mem::take(text))))
