@@ -19,6 +19,7 @@ pub mod percentile;
 pub mod refuse;
 pub mod regex;
 pub mod rewrite;
+pub mod session;
 pub mod strings;
 pub mod timestamp_text;
 pub mod tokens;
@@ -72,6 +73,7 @@ fn all_functions() -> &'static (Vec<datafusion::logical_expr::ScalarUDF>, Vec<da
             math::functions(),
             datetime::functions(),
             intervals::functions(),
+            session::functions(),
             json::functions(),
             collections::functions(),
             maps::functions(),

@@ -664,6 +664,15 @@ pub fn non_trino_function(s: &ast::Statement) -> Option<String> {
     found
 }
 
+/// `current_catalog` or `current_schema` (unquoted) as the `session` function's call.
+fn session_value(name: &str) -> Option<Expr> {
+    match name.to_ascii_lowercase().as_str() {
+        "current_catalog" => parse_expr(&format!("{}()", super::session::CURRENT_CATALOG)),
+        "current_schema" => parse_expr(&format!("{}()", super::session::CURRENT_SCHEMA)),
+        _ => None,
+    }
+}
+
 /// An interval literal, or an interval computed by the rewrite (`INTERVAL '1' DAY * 2 * 3`).
 fn is_interval(e: &Expr) -> bool {
     match e {
@@ -682,6 +691,16 @@ impl VisitorMut for Rewriter {
 
     fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
         let replacement = match e {
+            // Trino's reserved `current_catalog` and `current_schema` (`session`): the parser
+            // reads the first as a call without parentheses, the second as an identifier.
+            Expr::Function(f)
+                if matches!(f.args, FunctionArguments::None)
+                    && f.name.0.len() == 1
+                    && f.name.to_string().eq_ignore_ascii_case("current_catalog") =>
+            {
+                session_value("current_catalog")
+            }
+            Expr::Identifier(id) if id.quote_style.is_none() => session_value(&id.value),
             Expr::Function(f) => function(f),
             // `INTERVAL '1' DAY * 7`, `2 * INTERVAL '3' HOUR`, `INTERVAL '6' HOUR / 4` (`intervals`).
             Expr::BinaryOp { left, op: BinaryOperator::Multiply, right } if is_interval(left) != is_interval(right) => {
