@@ -28,6 +28,7 @@ use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
+use datafusion::parquet::file::metadata::ParquetMetaData;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
@@ -484,9 +485,7 @@ impl TableProvider for GlueTable {
         // Equalities on data columns, whose selectivity decides whether a Parquet scan filters
         // while decoding ([`super::selective`]).
         let equalities = match &format {
-            TableFormat::Parquet if !count_only => selective::equalities(filters, |name| {
-                self.file_schema.field_with_name(name).ok().map(|f| f.data_type().clone())
-            }),
+            TableFormat::Parquet if !count_only => selective::equalities(filters, &self.file_schema),
             _ => Vec::new(),
         };
         let mut plans = Vec::new();
@@ -500,9 +499,20 @@ impl TableProvider for GlueTable {
             let bytes: u64 = files.iter().map(|f| f.object_meta.size).sum();
             let mut statistics = Statistics::new_unknown(&self.schema);
             statistics.total_byte_size = Precision::Inexact(bytes as usize);
-            if count_only && let Some(rows) = footer_row_count(state, &url, &files).await {
+            // The row count is the footers' sum (`count_only` above).
+            if count_only
+                && let Some(rows) = footers(state, &url, &files)
+                    .await
+                    .and_then(|f| f.iter().map(|m| usize::try_from(m.file_metadata().num_rows()).ok()).sum())
+            {
                 statistics.num_rows = Precision::Exact(rows);
             }
+            // Filter while decoding when the footers' statistics say the equalities keep few rows.
+            let row_filter = !equalities.is_empty()
+                && footers(state, &url, &files)
+                    .await
+                    .and_then(|f| selective::expected_share(&f, &equalities))
+                    .is_some_and(|e| e.row_filter_pays());
             let config = FileScanConfigBuilder::new(ObjectStoreUrl::parse(&url)?, source)
                 .with_statistics(statistics)
                 .with_file_groups(file_groups(files, target))
@@ -513,11 +523,7 @@ impl TableProvider for GlueTable {
             let plan = match &format {
                 TableFormat::Parquet => {
                     let mut options = state.table_options().parquet.clone();
-                    if !equalities.is_empty()
-                        && row_filter_pays(state, &url, config.file_groups.iter(), &equalities).await
-                    {
-                        options.global.pushdown_filters = true;
-                    }
+                    options.global.pushdown_filters |= row_filter;
                     let parquet = ParquetFormat::default().with_options(options);
                     parquet.create_physical_plan(state, config).await?
                 }
@@ -532,26 +538,17 @@ impl TableProvider for GlueTable {
     }
 }
 
-/// Whether the Parquet files of `groups` are expected to keep few enough of their rows under
-/// `equalities` to filter while decoding ([`selective::Estimate::row_filter_pays`]), from their
-/// footers' row-group statistics. The footers are read through the query's byte counter into the query's metadata
-/// cache, where the scan finds them again; a footer that cannot be read leaves the decision to
-/// the default (no row filter) and the error to the scan.
-async fn row_filter_pays<'a>(
-    state: &dyn Session,
-    url: &str,
-    groups: impl Iterator<Item = &'a FileGroup>,
-    equalities: &[selective::Equality],
-) -> bool {
+/// The footers of Parquet `files`, read through the store registered for `url` (the query's
+/// byte counter) into the query's metadata cache, where the scan's opener finds them again (no
+/// footer is read twice), or `None` if one cannot be read: the caller then decides as if it had
+/// no footers, and the scan reports the error as it would have.
+async fn footers(state: &dyn Session, url: &str, files: &[PartitionedFile]) -> Option<Vec<Arc<ParquetMetaData>>> {
     use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
-    let Ok(store) = ObjectStoreUrl::parse(url).and_then(|u| state.runtime_env().object_store(u)) else {
-        return false;
-    };
+    let store = state.runtime_env().object_store(ObjectStoreUrl::parse(url).ok()?).ok()?;
     let cache = state.runtime_env().cache_manager.get_file_metadata_cache();
     let hint = state.table_options().parquet.global.metadata_size_hint;
-    let metas: Vec<object_store::ObjectMeta> =
-        groups.flat_map(|g| g.files().iter().map(|f| f.object_meta.clone())).collect();
-    let footers: Result<Vec<_>> = futures::stream::iter(metas)
+    let metas: Vec<object_store::ObjectMeta> = files.iter().map(|f| f.object_meta.clone()).collect();
+    futures::stream::iter(metas)
         .map(|meta| {
             let (store, cache) = (store.clone(), cache.clone());
             async move {
@@ -564,31 +561,8 @@ async fn row_filter_pays<'a>(
         })
         .buffer_unordered(16)
         .try_collect()
-        .await;
-    footers.ok().and_then(|f| selective::expected_share(&f, equalities)).is_some_and(|e| e.row_filter_pays())
-}
-
-/// The total row count in the footers of Parquet `files` (read through the store registered for
-/// `url`, the query's byte counter), or `None` if a footer cannot be read: the scan then runs and
-/// reports the error as it would have.
-async fn footer_row_count(state: &dyn Session, url: &str, files: &[PartitionedFile]) -> Option<usize> {
-    use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
-    let store = state.runtime_env().object_store(ObjectStoreUrl::parse(url).ok()?).ok()?;
-    let hint = state.table_options().parquet.global.metadata_size_hint;
-    let metas: Vec<object_store::ObjectMeta> = files.iter().map(|f| f.object_meta.clone()).collect();
-    let counts: Vec<i64> = futures::stream::iter(metas)
-        .map(|meta| {
-            let store = store.clone();
-            async move {
-                let metadata = DFParquetMetadata::new(store.as_ref(), &meta).with_metadata_size_hint(hint);
-                metadata.fetch_metadata().await.map(|m| m.file_metadata().num_rows())
-            }
-        })
-        .buffer_unordered(16)
-        .try_collect()
         .await
-        .ok()?;
-    counts.into_iter().map(|n| usize::try_from(n).ok()).sum()
+        .ok()
 }
 
 impl GlueTable {

@@ -11,7 +11,7 @@
 //! `max - min + 1` its row group spans; anything else counts as keeping every row. The estimate
 //! must be at most 1 % when it rests on two columns or more, 0.1 % when on one (skew).
 
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::Schema;
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
 use datafusion::parquet::file::metadata::ParquetMetaData;
 use datafusion::parquet::file::statistics::Statistics;
@@ -56,9 +56,12 @@ pub struct Equality {
 }
 
 /// The equalities among a scan's filters (DataFusion hands a scan its conjuncts one by one) on the
-/// columns `data_column` accepts (not partition keys: those are decided before any file is read).
-pub fn equalities(filters: &[Expr], data_column: impl Fn(&str) -> Option<DataType>) -> Vec<Equality> {
-    let integer = |name: &str| data_column(name).is_some_and(|t| t.is_integer() || t.is_temporal());
+/// integer, date and time columns of `files` (the files' schema, without the partition keys:
+/// those are decided before any file is read).
+pub fn equalities(filters: &[Expr], files: &Schema) -> Vec<Equality> {
+    let integer = |name: &str| {
+        files.field_with_name(name).is_ok_and(|f| f.data_type().is_integer() || f.data_type().is_temporal())
+    };
     filters
         .iter()
         .filter_map(|f| {
@@ -146,19 +149,19 @@ fn integer_span(statistics: &Statistics) -> Option<f64> {
 mod tests {
     use super::*;
     use datafusion::arrow::array::{Int32Array, Int64Array, RecordBatch, StringArray};
-    use datafusion::arrow::datatypes::{Field, Schema};
+    use datafusion::arrow::datatypes::{DataType, Field};
     use datafusion::logical_expr::{col, lit};
     use datafusion::parquet::arrow::ArrowWriter;
     use datafusion::parquet::file::properties::WriterProperties;
     use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
     use std::sync::Arc;
 
-    fn types(name: &str) -> Option<DataType> {
-        match name {
-            "zone" | "passengers" => Some(DataType::Int64),
-            "flag" => Some(DataType::Utf8),
-            _ => None,
-        }
+    fn files() -> Schema {
+        Schema::new(vec![
+            Field::new("zone", DataType::Int64, true),
+            Field::new("passengers", DataType::Int64, true),
+            Field::new("flag", DataType::Utf8, true),
+        ])
     }
 
     #[test]
@@ -173,7 +176,7 @@ mod tests {
             col("month").eq(lit(3i64)),
         ];
         assert_eq!(
-            equalities(&filters, types),
+            equalities(&filters, &files()),
             vec![
                 Equality { column: "zone".into(), values: 1 },
                 Equality { column: "passengers".into(), values: 1 },

@@ -39,6 +39,11 @@ async fn taxi_in(lakebox: Lakebox, format: Format, layout: Layout, table: &str) 
     lakebox
 }
 
+/// The physical plan DataFusion chose for `sql` in the `taxi` database, as `EXPLAIN` prints it.
+async fn explain(lakebox: &Lakebox, sql: &str) -> String {
+    lakebox.query("taxi", &format!("EXPLAIN {sql}")).await.unwrap().text_rows().concat().join("\n")
+}
+
 fn month_counts(trips: &[Trip]) -> BTreeMap<(i32, u32), u64> {
     let mut counts = BTreeMap::new();
     for t in trips {
@@ -184,7 +189,7 @@ async fn columns_missing_from_the_files_read_as_null() {
     assert_eq!(lakebox.query("taxi", &sql).await.unwrap().text_rows(), vec![vec![want.to_string(), "0".to_string()]]);
     let sql = format!("SELECT count(*) {needle} AND not_in_files = 1");
     assert_eq!(lakebox.query("taxi", &sql).await.unwrap().scalar(), Some("0".into()));
-    let plan = lakebox.query("taxi", &format!("EXPLAIN {sql}")).await.unwrap().text_rows().concat().join("\n");
+    let plan = explain(&lakebox, &sql).await;
     assert!(!plan.contains("FilterExec"), "{plan}");
 }
 
@@ -361,7 +366,7 @@ async fn group_by_a_partition_key_and_a_column_is_one_aggregation_per_partition_
         assert!(close(row[3].parse().unwrap(), *fare), "{row:?} vs {fare}");
     }
     // The plan has one aggregation per month (three registered partitions).
-    let plan = lakebox.query("taxi", &format!("EXPLAIN {sql}")).await.unwrap().text_rows().concat().join("\n");
+    let plan = explain(&lakebox, sql).await;
     assert_eq!(plan.matches("mode=FinalPartitioned, gby=[pulocationid@0 as pulocationid]").count(), 3, "{plan}");
 
     // Filters on data and on partition keys still apply; a month whose rows are all filtered
@@ -465,8 +470,7 @@ async fn count_star_over_whole_partitions_reads_only_the_footers() {
     assert_eq!(all.scalar(), Some(ROWS.to_string()));
     let march = lakebox.query("taxi", "SELECT count(*) FROM trips WHERE month = '03'").await.unwrap();
     assert_eq!(march.scalar(), Some(counts[&(2024, 3)].to_string()));
-    let plan = lakebox.query("taxi", "EXPLAIN SELECT count(*) FROM trips WHERE month = '03'").await.unwrap();
-    let plan = plan.text_rows().concat().join("\n");
+    let plan = explain(&lakebox, "SELECT count(*) FROM trips WHERE month = '03'").await;
     assert!(!plan.contains("DataSourceExec"), "{plan}");
 
     // A column read: the footers plus that column's chunks.
@@ -478,8 +482,7 @@ async fn count_star_over_whole_partitions_reads_only_the_footers() {
     let expected = trips.iter().filter(|t| t.fare_amount > 10.0).count();
     let filtered = lakebox.query("taxi", "SELECT count(*) FROM trips WHERE fare_amount > 10").await.unwrap();
     assert_eq!(filtered.scalar(), Some(expected.to_string()));
-    let plan = lakebox.query("taxi", "EXPLAIN SELECT count(*) FROM trips WHERE fare_amount > 10").await.unwrap();
-    assert!(plan.text_rows().concat().join("\n").contains("DataSourceExec"));
+    assert!(explain(&lakebox, "SELECT count(*) FROM trips WHERE fare_amount > 10").await.contains("DataSourceExec"));
 }
 
 /// A needle, equalities the files' row-group statistics say keep a few rows, is filtered while
@@ -506,7 +509,7 @@ async fn selective_equalities_filter_while_decoding() {
     assert_eq!(got[0][0], kept.len().to_string());
     assert!(close(got[0][1].parse().unwrap(), max), "{got:?} vs {max}");
     assert!(close(got[0][2].parse().unwrap(), distance), "{got:?} vs {distance}");
-    let plan = lakebox.query("taxi", &format!("EXPLAIN {sql}")).await.unwrap().text_rows().concat().join("\n");
+    let plan = explain(&lakebox, &sql).await;
     assert!(plan.contains("DataSourceExec") && !plan.contains("FilterExec"), "{plan}");
 
     // A timestamp (micro-seconds in the files, Athena's milliseconds in the table) and a zone.
@@ -516,14 +519,14 @@ async fn selective_equalities_filter_while_decoding() {
     let want = trips.iter().filter(|t| t.pickup_micros == needle.pickup_micros && t.pu_location_id == pu).count();
     assert!(want >= 1);
     assert_eq!(lakebox.query("taxi", &sql).await.unwrap().scalar(), Some(want.to_string()), "{sql}");
-    let plan = lakebox.query("taxi", &format!("EXPLAIN {sql}")).await.unwrap().text_rows().concat().join("\n");
+    let plan = explain(&lakebox, &sql).await;
     assert!(!plan.contains("FilterExec"), "{plan}");
 
     // One zone of 265 (estimated from one column): above the scan, with the generator's count.
     let zone = format!("SELECT count(*) FROM trips WHERE pulocationid = {pu}");
     let want = trips.iter().filter(|t| t.pu_location_id == pu).count();
     assert_eq!(lakebox.query("taxi", &zone).await.unwrap().scalar(), Some(want.to_string()));
-    let plan = lakebox.query("taxi", &format!("EXPLAIN {zone}")).await.unwrap().text_rows().concat().join("\n");
+    let plan = explain(&lakebox, &zone).await;
     assert!(plan.contains("FilterExec"), "{plan}");
 
     // One value of the payment types' few: above the scan, with the generator's count.
@@ -531,7 +534,7 @@ async fn selective_equalities_filter_while_decoding() {
     let want = trips.iter().filter(|t| t.payment_type == 1 && t.fare_amount > 0.0).count();
     assert!(want * 10 > trips.len(), "broad: {want} rows");
     assert_eq!(lakebox.query("taxi", broad).await.unwrap().scalar(), Some(want.to_string()));
-    let plan = lakebox.query("taxi", &format!("EXPLAIN {broad}")).await.unwrap().text_rows().concat().join("\n");
+    let plan = explain(&lakebox, broad).await;
     assert!(plan.contains("FilterExec"), "{plan}");
 }
 

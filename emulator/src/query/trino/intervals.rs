@@ -81,28 +81,28 @@ fn apply(interval: &ScalarValue, n: &ScalarValue, divide: bool) -> Result<Scalar
         Factor::Double(d) => (v as f64 * d) as i64,
     };
     let out_of_range = || invalid("Interval value out of range");
+    let months = |m: i32| i32::try_from(times(i64::from(m))).map_err(|_| out_of_range());
+    // A day-to-second product as whole days and the rest in milliseconds (both with its sign).
+    let day_time = |millis_in: i64| -> Result<(i32, i64)> {
+        let millis = times(millis_in);
+        Ok((i32::try_from(millis / MILLIS_PER_DAY).map_err(|_| out_of_range())?, millis % MILLIS_PER_DAY))
+    };
     match interval {
         ScalarValue::IntervalYearMonth(None)
         | ScalarValue::IntervalDayTime(None)
         | ScalarValue::IntervalMonthDayNano(None) => Ok(ScalarValue::Null),
-        ScalarValue::IntervalYearMonth(Some(months)) => {
-            let months = i32::try_from(times(i64::from(*months))).map_err(|_| out_of_range())?;
-            Ok(ScalarValue::IntervalYearMonth(Some(months)))
-        }
+        ScalarValue::IntervalYearMonth(Some(m)) => Ok(ScalarValue::IntervalYearMonth(Some(months(*m)?))),
         ScalarValue::IntervalDayTime(Some(v)) => {
-            let millis = times(i64::from(v.days) * MILLIS_PER_DAY + i64::from(v.milliseconds));
-            let days = i32::try_from(millis / MILLIS_PER_DAY).map_err(|_| out_of_range())?;
-            Ok(ScalarValue::IntervalDayTime(Some(IntervalDayTime::new(days, (millis % MILLIS_PER_DAY) as i32))))
+            let (days, millis) = day_time(i64::from(v.days) * MILLIS_PER_DAY + i64::from(v.milliseconds))?;
+            Ok(ScalarValue::IntervalDayTime(Some(IntervalDayTime::new(days, millis as i32))))
         }
+        // Literals the analyzer did not narrow to one of the two types above.
         ScalarValue::IntervalMonthDayNano(Some(v)) if v.days == 0 && v.nanoseconds == 0 => {
-            let months = i32::try_from(times(i64::from(v.months))).map_err(|_| out_of_range())?;
-            Ok(ScalarValue::IntervalMonthDayNano(Some(IntervalMonthDayNano::new(months, 0, 0))))
+            Ok(ScalarValue::IntervalMonthDayNano(Some(IntervalMonthDayNano::new(months(v.months)?, 0, 0))))
         }
         ScalarValue::IntervalMonthDayNano(Some(v)) if v.months == 0 => {
-            let millis = times(i64::from(v.days) * MILLIS_PER_DAY + v.nanoseconds / 1_000_000);
-            let days = i32::try_from(millis / MILLIS_PER_DAY).map_err(|_| out_of_range())?;
-            let nanos = (millis % MILLIS_PER_DAY) * 1_000_000;
-            Ok(ScalarValue::IntervalMonthDayNano(Some(IntervalMonthDayNano::new(0, days, nanos))))
+            let (days, millis) = day_time(i64::from(v.days) * MILLIS_PER_DAY + v.nanoseconds / 1_000_000)?;
+            Ok(ScalarValue::IntervalMonthDayNano(Some(IntervalMonthDayNano::new(0, days, millis * 1_000_000))))
         }
         other => Err(invalid(format!("Cannot multiply {other} by a number"))),
     }
