@@ -499,19 +499,28 @@ impl TableProvider for GlueTable {
             let bytes: u64 = files.iter().map(|f| f.object_meta.size).sum();
             let mut statistics = Statistics::new_unknown(&self.schema);
             statistics.total_byte_size = Precision::Inexact(bytes as usize);
+            // Every Parquet footer is read here, once, into the query's metadata cache, before the
+            // scan starts. DataFusion splits large files into byte ranges, each opened by its own
+            // partition; left to the openers, two ranges of a file raced to the cache and often
+            // both read the footer, so `DataScannedInBytes` changed from run to run by the
+            // metadata size hint (512 KiB) per split file.
+            let metas = match &format {
+                TableFormat::Parquet => footers(state, &url, &files).await,
+                _ => None,
+            };
             // The row count is the footers' sum (`count_only` above).
             if count_only
-                && let Some(rows) = footers(state, &url, &files)
-                    .await
+                && let Some(rows) = metas
+                    .as_ref()
                     .and_then(|f| f.iter().map(|m| usize::try_from(m.file_metadata().num_rows()).ok()).sum())
             {
                 statistics.num_rows = Precision::Exact(rows);
             }
             // Filter while decoding when the footers' statistics say the equalities keep few rows.
             let row_filter = !equalities.is_empty()
-                && footers(state, &url, &files)
-                    .await
-                    .and_then(|f| selective::expected_share(&f, &equalities))
+                && metas
+                    .as_ref()
+                    .and_then(|f| selective::expected_share(f, &equalities))
                     .is_some_and(|e| e.row_filter_pays());
             let config = FileScanConfigBuilder::new(ObjectStoreUrl::parse(&url)?, source)
                 .with_statistics(statistics)
@@ -539,9 +548,10 @@ impl TableProvider for GlueTable {
 }
 
 /// The footers of Parquet `files`, read through the store registered for `url` (the query's
-/// byte counter) into the query's metadata cache, where the scan's opener finds them again (no
-/// footer is read twice), or `None` if one cannot be read: the caller then decides as if it had
-/// no footers, and the scan reports the error as it would have.
+/// byte counter) into the query's metadata cache, where the scan's openers find them again (no
+/// footer is read twice, however many byte ranges of a file are opened), or `None` if one cannot
+/// be read: the caller then decides as if it had no footers, and the scan reports the error as it
+/// would have.
 async fn footers(state: &dyn Session, url: &str, files: &[PartitionedFile]) -> Option<Vec<Arc<ParquetMetaData>>> {
     use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
     let store = state.runtime_env().object_store(ObjectStoreUrl::parse(url).ok()?).ok()?;

@@ -17,7 +17,7 @@ use crate::catalog::CatalogError;
 use crate::catalog::model::{Column, PartitionInput, SerDeInfo, StorageDescriptor, TableInput};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::dataframe::DataFrame;
-use datafusion::logical_expr::{cast, col, lit};
+use datafusion::logical_expr::{LogicalPlan, cast, col, lit};
 use datafusion::prelude::SessionContext;
 use futures::StreamExt as _;
 use object_store::ObjectStoreExt as _;
@@ -199,7 +199,10 @@ impl Engine {
             _ => (Vec::new(), Vec::new()),
         };
         let df_error = |e: datafusion::error::DataFusionError| from_datafusion(&e, &request.sql);
-        let plan = ctx.state().statement_to_plan(statement).await.map_err(df_error)?;
+        // One copy of the session state plans, analyzes and runs the query (`ctx.state()`
+        // copies every function table; `execute_logical_plan` would make another).
+        let state = ctx.state();
+        let plan = state.statement_to_plan(statement).await.map_err(df_error)?;
         // An output alias named in GROUP BY or HAVING that is no input column: Trino resolves
         // both against the input. The position is where the clause names it.
         let refused = grouped_by_alias(&plan, &aliases)
@@ -222,8 +225,11 @@ impl Engine {
                 format!("line {line}:{column}: Column '{name}' cannot be resolved"),
             ));
         }
-        let plan = super::trino::analyzed(ctx, plan).map_err(df_error)?;
-        ctx.execute_logical_plan(plan).await.map_err(df_error)
+        let plan = super::trino::analyzed(&state, plan).map_err(df_error)?;
+        match plan {
+            LogicalPlan::Ddl(_) | LogicalPlan::Statement(_) => ctx.execute_logical_plan(plan).await.map_err(df_error),
+            plan => Ok(DataFrame::new(state, plan)),
+        }
     }
 
     /// Runs `frame` into staged files under `destination`.

@@ -851,7 +851,7 @@ mod tests {
     async fn types(sql: &str) -> Vec<DataType> {
         let ctx = ctx();
         let plan = ctx.state().create_logical_plan(sql).await.unwrap();
-        let plan = super::super::analyzed(&ctx, plan).unwrap();
+        let plan = super::super::analyzed(&ctx.state(), plan).unwrap();
         plan.schema().fields().iter().map(|f| f.data_type().clone()).collect()
     }
 

@@ -53,10 +53,9 @@ pub fn analyzer_rules() -> Vec<Rule> {
 /// The plan after the analyzer: its schema has the types the rows will have (a `DataFrame`
 /// reports the schema of the plan it was given, before the literal rule narrowed integers).
 pub fn analyzed(
-    ctx: &SessionContext,
+    state: &datafusion::execution::SessionState,
     plan: datafusion::logical_expr::LogicalPlan,
 ) -> Result<datafusion::logical_expr::LogicalPlan> {
-    let state = ctx.state();
     state.analyzer().execute_and_check(plan, state.config_options(), |_, _| {})
 }
 
