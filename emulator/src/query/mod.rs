@@ -258,7 +258,9 @@ impl Engine {
         options.execution.parquet.pushdown_filters = false;
         // Twice as many partitions as cores overlaps reading with computing (about 10 % faster
         // on the 2-core benchmark machine).
-        options.execution.target_partitions = 2 * std::thread::available_parallelism().map_or(1, |n| n.get());
+        // (DataFusion's helper reads the core count once; `std::thread::available_parallelism` reads
+        // the cgroup files on every call.)
+        options.execution.target_partitions = 2 * datafusion::common::utils::get_available_parallelism();
         options.execution.parquet.schema_force_view_types = false;
         options.execution.parquet.binary_as_string = false;
         options.execution.collect_statistics = false;
