@@ -499,13 +499,22 @@ impl TableProvider for GlueTable {
             let bytes: u64 = files.iter().map(|f| f.object_meta.size).sum();
             let mut statistics = Statistics::new_unknown(&self.schema);
             statistics.total_byte_size = Precision::Inexact(bytes as usize);
-            // Every Parquet footer is read here, once, into the query's metadata cache, before the
-            // scan starts. DataFusion splits large files into byte ranges, each opened by its own
-            // partition; left to the openers, two ranges of a file raced to the cache and often
-            // both read the footer, so `DataScannedInBytes` changed from run to run by the
-            // metadata size hint (512 KiB) per split file.
+            // The footers are read here, once, into the query's metadata cache, when this scan
+            // decides from them (`count_only`, `equalities`) or when DataFusion may split its
+            // files into byte ranges (as big a scan as `repartition_file_min_size`), each opened
+            // by its own partition: left to the openers, two ranges of a file raced to the cache
+            // and often both read the footer, so `DataScannedInBytes` changed from run to run by
+            // the metadata size hint (512 KiB) per split file. A scan with a LIMIT leaves them to
+            // the openers, which stop at the first files that fill it.
+            let optimizer = &state.config().options().optimizer;
+            let may_split = limit.is_none()
+                && optimizer.repartition_file_scans
+                && target > 1
+                && bytes >= optimizer.repartition_file_min_size as u64;
             let metas = match &format {
-                TableFormat::Parquet => footers(state, &url, &files).await,
+                TableFormat::Parquet if count_only || !equalities.is_empty() || may_split => {
+                    footers(state, &url, &files).await
+                }
                 _ => None,
             };
             // The row count is the footers' sum (`count_only` above).

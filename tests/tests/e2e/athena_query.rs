@@ -696,3 +696,44 @@ async fn data_scanned_is_the_same_on_every_run_of_a_split_file() {
     assert!(scanned.iter().all(|s| *s == scanned[0]), "{scanned:?}");
     assert!(size / 2 < scanned[0] && scanned[0] <= size + (512 << 10), "{scanned:?} of a {size}-byte file");
 }
+
+/// A scan with a LIMIT reads the footers of the files it opens, not of every file of the table:
+/// `SELECT * ... LIMIT 1` over 32 small files reads a few of them. (Each file is smaller than
+/// the 512 KiB footer read, so reading every footer would scan every byte of the table.)
+#[tokio::test]
+async fn a_limit_scan_reads_only_the_files_it_opens() {
+    use arrow::array::{ArrayRef, Int64Array};
+    use arrow::record_batch::RecordBatch;
+    use parquet::arrow::ArrowWriter;
+    use std::sync::Arc;
+
+    let lakebox = Lakebox::start().await.unwrap();
+    lakebox.create_bucket("lake").await.unwrap();
+    let mut total = 0i64;
+    for i in 0..32i64 {
+        let values = Int64Array::from_iter_values((0..10_000).map(|n| i * 10_000 + n));
+        let batch = RecordBatch::try_from_iter([("v", Arc::new(values) as ArrayRef)]).unwrap();
+        let mut file = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut file, batch.schema(), None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        total += file.len() as i64;
+        let key = format!("many/part-{i:02}.parquet");
+        lakebox.s3().put_object().bucket("lake").key(key).body(file.into()).send().await.unwrap();
+    }
+    lakebox.query("default", "CREATE DATABASE taxi").await.unwrap();
+    lakebox
+        .query("taxi", "CREATE EXTERNAL TABLE many (v bigint) STORED AS PARQUET LOCATION 's3://lake/many/'")
+        .await
+        .unwrap();
+
+    let all = lakebox.query("taxi", "SELECT count(v), sum(v) FROM many").await.unwrap();
+    assert_eq!(all.rows, vec![vec![Some("320000".to_string()), Some((319_999i64 * 320_000 / 2).to_string())]]);
+    assert!(all.data_scanned_bytes >= total / 2, "a full scan reads the files: {} of {total}", all.data_scanned_bytes);
+
+    let one = lakebox.query("taxi", "SELECT * FROM many LIMIT 1").await.unwrap();
+    assert_eq!(one.rows.len(), 1);
+    let v: i64 = one.rows[0][0].as_deref().unwrap().parse().unwrap();
+    assert!((0..320_000).contains(&v) && v % 10_000 == 0, "the first row of a file: {v}");
+    assert!(one.data_scanned_bytes * 2 < total, "LIMIT 1 read {} of {total} bytes", one.data_scanned_bytes);
+}
