@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -27,6 +28,8 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=100)
     p.add_argument("--sql", required=True)
     p.add_argument("--top", type=int, default=25, help="how many symbols to print")
+    p.add_argument("--call-graph", default="fp", help="perf's unwinding: fp (default) or dwarf (slower, sees through frames without pointers)")
+    p.add_argument("--keep", metavar="FILE", help="also copy perf.data to FILE (for `perf report -G`)")
     args = p.parse_args()
     c.install_cleanup()
     srv = c.Server("lakebox", args.lakebox_bin, c.LAKEBOX_HEALTH, tmp_prefix="lakebox-profile")
@@ -35,11 +38,13 @@ def main() -> int:
     athena = avd.Athena(srv.endpoint, "bench")
     athena.run(args.sql)  # warm-up
     data = os.path.join(srv.tmpdir, "perf.data")
-    perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-o", data, "-p", str(srv.proc.pid)],
+    perf = subprocess.Popen(["perf", "record", "-F", "999", "--call-graph", args.call_graph, "-o", data, "-p", str(srv.proc.pid)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     times = [athena.run(args.sql)[0] * 1000 for _ in range(args.runs)]
     perf.send_signal(signal.SIGINT)
     perf.wait()
+    if args.keep:
+        shutil.copyfile(data, args.keep)
     print(f"{args.runs} runs, median {statistics.median(times):.1f} ms end to end")
     report = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "symbol", "--stdio", "-g", "none"],
                             capture_output=True, text=True).stdout

@@ -5,6 +5,8 @@ done), and optionally a `perf record` of the server during those calls.
 
     ~/.cache/lakebox/venv/bin/python bench/server_cpu.py --sql "SELECT 1" --runs 300
     ~/.cache/lakebox/venv/bin/python bench/server_cpu.py --runs 400 --perf /tmp/select1.data
+    ~/.cache/lakebox/venv/bin/python bench/server_cpu.py --rows 10000000 \
+        --sql "SELECT count(*) FROM trips WHERE year = '2024' AND month = '02'"
     perf report -i /tmp/select1.data --children --sort symbol --stdio -g none
 """
 from __future__ import annotations
@@ -35,6 +37,8 @@ def main() -> int:
     p.add_argument("--sql", default="SELECT 1")
     p.add_argument("--runs", type=int, default=300)
     p.add_argument("--perf", help="also record the server with perf into this file")
+    p.add_argument("--rows", type=int, default=0,
+                   help="load the benchmark's taxi fixture (bench.trips, bench.zones) with this many trips first")
     args = p.parse_args()
     c.install_cleanup()
     srv = c.Server("lakebox", args.lakebox_bin, c.LAKEBOX_HEALTH, tmp_prefix="server-cpu")
@@ -42,9 +46,14 @@ def main() -> int:
     try:
         kw = dict(endpoint_url=srv.endpoint, aws_access_key_id="test", aws_secret_access_key="test",
                   region_name=c.REGION)
-        boto3.client("s3", config=Config(s3={"addressing_style": "path"}), **kw).create_bucket(Bucket="results")
-        raw = Raw(srv.endpoint)
         start = {"QueryString": args.sql, "ResultConfiguration": OUTPUT}
+        if args.rows:
+            import athena_vs_duckdb as avd
+            avd.load_lakebox(args.lakebox_bin, srv.endpoint, args.rows)
+            start["QueryExecutionContext"] = {"Database": "bench"}
+        else:
+            boto3.client("s3", config=Config(s3={"addressing_style": "path"}), **kw).create_bucket(Bucket="results")
+        raw = Raw(srv.endpoint)
         for _ in range(20):
             raw.call("StartQueryExecution", start)
         perf = None

@@ -488,6 +488,11 @@ impl TableProvider for GlueTable {
             TableFormat::Parquet if !count_only => selective::equalities(filters, &self.file_schema),
             _ => Vec::new(),
         };
+        // The page index (column and offset indexes) serves only page pruning. A count answered
+        // from the footers skips parsing it; every other scan parses it with its footers, from
+        // the same bytes, because a filter may reach the scan after planning (a join's or a
+        // TopK's dynamic filter), and its opener would then read the index a second time.
+        let page_index = !count_only;
         let mut plans = Vec::new();
         for (url, files) in files {
             let source: Arc<dyn FileSource> = match &format {
@@ -513,7 +518,7 @@ impl TableProvider for GlueTable {
                 && bytes >= optimizer.repartition_file_min_size as u64;
             let metas = match &format {
                 TableFormat::Parquet if count_only || !equalities.is_empty() || may_split => {
-                    footers(state, &url, &files).await
+                    footers(state, &url, &files, page_index).await
                 }
                 _ => None,
             };
@@ -561,8 +566,15 @@ impl TableProvider for GlueTable {
 /// footer is read twice, however many byte ranges of a file are opened), or `None` if one cannot
 /// be read: the caller then decides as if it had no footers, and the scan reports the error as it
 /// would have.
-async fn footers(state: &dyn Session, url: &str, files: &[PartitionedFile]) -> Option<Vec<Arc<ParquetMetaData>>> {
+async fn footers(
+    state: &dyn Session,
+    url: &str,
+    files: &[PartitionedFile],
+    page_index: bool,
+) -> Option<Vec<Arc<ParquetMetaData>>> {
     use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
+    use datafusion::parquet::file::metadata::PageIndexPolicy;
+    let policy = if page_index { PageIndexPolicy::Optional } else { PageIndexPolicy::Skip };
     let store = state.runtime_env().object_store(ObjectStoreUrl::parse(url).ok()?).ok()?;
     let cache = state.runtime_env().cache_manager.get_file_metadata_cache();
     let hint = state.table_options().parquet.global.metadata_size_hint;
@@ -574,6 +586,7 @@ async fn footers(state: &dyn Session, url: &str, files: &[PartitionedFile]) -> O
                 DFParquetMetadata::new(store.as_ref(), &meta)
                     .with_metadata_size_hint(hint)
                     .with_file_metadata_cache(Some(cache))
+                    .with_page_index_policy(Some(policy))
                     .fetch_metadata()
                     .await
             }
