@@ -3,6 +3,7 @@
 //! `StartQueryExecution`, so syntax errors are refused there as Athena does); [`Engine::run`]
 //! executes it and writes Athena's result files. Pure of HTTP: the Athena service drives it.
 
+pub mod bounds;
 pub mod decode;
 pub mod dense;
 pub mod distinct;
@@ -278,6 +279,7 @@ impl Engine {
             .with_optimizer_rule(Arc::new(eager::EagerAggregation))
             .with_optimizer_rule(Arc::new(distinct::DistinctIntegers))
             .with_optimizer_rule(Arc::new(partition_groups::PartitionGroups))
+            .with_optimizer_rule(Arc::new(bounds::FooterBounds))
             .with_physical_optimizer_rule(Arc::new(dense::DenseGroups))
             .build();
         let ctx = SessionContext::new_with_state(state);

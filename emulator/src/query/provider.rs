@@ -5,6 +5,7 @@
 //! files through the query's byte-counting stores. A table with partition projection enabled
 //! computes its partitions from its properties instead ([`super::projection`]).
 
+use super::bounds;
 use super::formats::{TableFormat, table_format};
 use super::scanned::{ScanCounter, Scanned};
 use super::selective;
@@ -199,6 +200,11 @@ impl GlueTable {
     }
 
     /// The names of the partition keys, in order.
+    /// The table's storage format, `None` when it is not one Lakebox reads.
+    pub fn format(&self) -> Option<&TableFormat> {
+        self.format.as_ref().ok()
+    }
+
     pub fn partition_key_names(&self) -> Vec<String> {
         self.partition_fields.iter().map(|f| f.name().clone()).collect()
     }
@@ -230,7 +236,8 @@ impl GlueTable {
         Some(typed)
     }
 
-    fn is_partition_filter(&self, e: &Expr) -> bool {
+    /// Whether `e` reads partition keys only (the scan then decides it exactly while pruning).
+    pub(crate) fn is_partition_filter(&self, e: &Expr) -> bool {
         let names: HashSet<&str> = self.partition_fields.iter().map(|f| f.name().as_str()).collect();
         let columns = e.column_refs();
         !columns.is_empty() && columns.iter().all(|c| names.contains(c.name.as_str())) && !e.is_volatile()
@@ -478,10 +485,23 @@ impl TableProvider for GlueTable {
         // `count(*)` over whole partitions (nothing projected, every filter decided by partition
         // pruning): the row count is in the Parquet footers, read here through the query's byte
         // counter, and DataFusion answers from the exact statistic without scanning row groups.
-        let count_only = matches!(format, TableFormat::Parquet)
-            && projection.is_some_and(|p| p.is_empty())
+        let whole = matches!(format, TableFormat::Parquet)
             && limit.is_none()
             && filters.iter().all(|f| self.is_partition_filter(f));
+        let count_only = whole && projection.is_some_and(|p| p.is_empty());
+        // A scan of whole partitions also reports the exact bounds of its integer, date and
+        // timestamp columns from the footers, so `min`/`max` need no rows ([`super::bounds`]).
+        let bounded: Vec<usize> = if whole {
+            let all: Vec<usize> = (0..self.schema.fields().len()).collect();
+            projection
+                .unwrap_or(&all)
+                .iter()
+                .copied()
+                .filter(|&i| i < self.file_schema.fields().len() && bounds::eligible(self.schema.field(i).data_type()))
+                .collect()
+        } else {
+            Vec::new()
+        };
         // Equalities on data columns, whose selectivity decides whether a Parquet scan filters
         // while decoding ([`super::selective`]).
         let equalities = match &format {
@@ -517,18 +537,23 @@ impl TableProvider for GlueTable {
                 && target > 1
                 && bytes >= optimizer.repartition_file_min_size as u64;
             let metas = match &format {
-                TableFormat::Parquet if count_only || !equalities.is_empty() || may_split => {
+                TableFormat::Parquet if count_only || !bounded.is_empty() || !equalities.is_empty() || may_split => {
                     footers(state, &url, &files, page_index).await
                 }
                 _ => None,
             };
-            // The row count is the footers' sum (`count_only` above).
-            if count_only
-                && let Some(rows) = metas
-                    .as_ref()
-                    .and_then(|f| f.iter().map(|m| usize::try_from(m.file_metadata().num_rows()).ok()).sum())
-            {
-                statistics.num_rows = Precision::Exact(rows);
+            // The row count is the footers' sum, and the bounds theirs (`whole` above).
+            if whole && let Some(metas) = metas.as_ref() {
+                if let Some(rows) = metas.iter().map(|m| usize::try_from(m.file_metadata().num_rows()).ok()).sum() {
+                    statistics.num_rows = Precision::Exact(rows);
+                }
+                for &i in &bounded {
+                    if let Some((min, max)) = bounds::from_footers(metas, self.schema.field(i)) {
+                        let column = &mut statistics.column_statistics[i];
+                        column.min_value = Precision::Exact(min);
+                        column.max_value = Precision::Exact(max);
+                    }
+                }
             }
             // Filter while decoding when the footers' statistics say the equalities keep few rows.
             let row_filter = !equalities.is_empty()

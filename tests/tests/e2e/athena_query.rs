@@ -485,6 +485,61 @@ async fn count_star_over_whole_partitions_reads_only_the_footers() {
     assert!(explain(&lakebox, "SELECT count(*) FROM trips WHERE fare_amount > 10").await.contains("DataSourceExec"));
 }
 
+/// `min` and `max` of integer and timestamp columns over whole partitions come from the footers'
+/// row-group statistics: alone (with `count(*)`), no row group is scanned; beside aggregates that
+/// need rows, only those aggregates' columns are read (the bytes are the same as without the
+/// bounds). A data filter, or a double column, keeps the scan. Every answer is the generator's.
+#[tokio::test]
+async fn bounds_over_whole_partitions_come_from_the_footers() {
+    let lakebox = taxi(Format::Parquet, Layout::Hive, "trips").await;
+    let trips = trips();
+    // Athena's timestamp(3): the files' microseconds cut to milliseconds.
+    let ts = |micros: i64| {
+        format!("{}.{:03}", lakebox_fixtures::calendar::format_micros(micros), micros.rem_euclid(1_000_000) / 1000)
+    };
+    let first = trips.iter().map(|t| t.pickup_micros).min().unwrap();
+    let last_dropoff = trips.iter().map(|t| t.dropoff_micros).max().unwrap();
+    let max_zone = trips.iter().map(|t| t.pu_location_id).max().unwrap();
+    let min_payment = trips.iter().map(|t| t.payment_type).min().unwrap();
+
+    let sql = "SELECT min(tpep_pickup_datetime), max(tpep_dropoff_datetime), max(pulocationid), \
+               min(payment_type), count(*) FROM trips";
+    let got = lakebox.query("taxi", sql).await.unwrap().text_rows();
+    let want = [ts(first), ts(last_dropoff), max_zone.to_string(), min_payment.to_string(), ROWS.to_string()];
+    assert_eq!(got[0], want);
+    let plan = explain(&lakebox, sql).await;
+    assert!(!plan.contains("DataSourceExec"), "{plan}");
+
+    // One month, beside a sum: the bound adds no byte to what the sum reads.
+    let march: Vec<&Trip> = trips.iter().filter(|t| t.pickup_parts().1 == 3).collect();
+    let fares: f64 = march.iter().map(|t| t.fare_amount).sum();
+    let latest = march.iter().map(|t| t.pickup_micros).max().unwrap();
+    let mixed = "SELECT count(*), sum(fare_amount), max(tpep_pickup_datetime) FROM trips WHERE month = '03'";
+    let got = lakebox.query("taxi", mixed).await.unwrap();
+    let rows = got.text_rows();
+    assert_eq!(rows[0][0], march.len().to_string());
+    assert!(close(rows[0][1].parse().unwrap(), fares), "{rows:?} vs {fares}");
+    assert_eq!(rows[0][2], ts(latest));
+    let plan = explain(&lakebox, mixed).await;
+    assert_eq!(plan.matches("DataSourceExec").count(), 1, "{plan}");
+    let sum_only =
+        lakebox.query("taxi", "SELECT count(*), sum(fare_amount) FROM trips WHERE month = '03'").await.unwrap();
+    assert_eq!(got.data_scanned_bytes, sum_only.data_scanned_bytes);
+
+    // A data filter keeps the scan, with the generator's answer.
+    let kept = trips.iter().filter(|t| t.fare_amount > 10.0).map(|t| t.pickup_micros).max().unwrap();
+    let filtered = "SELECT max(tpep_pickup_datetime) FROM trips WHERE fare_amount > 10";
+    assert_eq!(lakebox.query("taxi", filtered).await.unwrap().scalar(), Some(ts(kept)));
+    assert!(explain(&lakebox, filtered).await.contains("DataSourceExec"));
+
+    // A double's footer bounds leave NaN out, Trino's max does not: its rows are read.
+    let longest = trips.iter().map(|t| t.trip_distance).fold(f64::MIN, f64::max);
+    let double = "SELECT max(trip_distance) FROM trips";
+    let got: f64 = lakebox.query("taxi", double).await.unwrap().scalar().unwrap().parse().unwrap();
+    assert!(close(got, longest), "{got} vs {longest}");
+    assert!(explain(&lakebox, double).await.contains("DataSourceExec"));
+}
+
 /// A needle, equalities the files' row-group statistics say keep a few rows, is filtered while
 /// decoding (no FilterExec above the scan); one column's equality, or a broad predicate
 /// (`payment_type = 1`), above the scan. Both answer the generator's rows, through the files' own column names (`PULocationID`).

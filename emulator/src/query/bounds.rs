@@ -1,0 +1,376 @@
+//! `min` and `max` from the Parquet footers.
+//!
+//! Every row group's footer holds the minimum and maximum of each column. A scan that reads whole
+//! partitions (no filter but the partition filters, decided exactly while pruning, and no LIMIT)
+//! reports them as exact statistics of its integer, date and timestamp columns
+//! ([`from_footers`]), and DataFusion's `AggregateStatistics` rule then answers an aggregate made
+//! only of `count(*)`, `min` and `max` without reading a row: a freshness check
+//! (`SELECT max(event_time) FROM events`) reads the footers it had to read anyway.
+//!
+//! A query that mixes such bounds with aggregates that need the rows (`SELECT count(*),
+//! sum(fare), max(tip_ts) FROM trips`) is split by [`FooterBounds`] into two aggregates over two
+//! scans of the same partitions, joined as one row each:
+//!
+//! ```text
+//! Aggregate(; count(*), sum(f), max(t))        Projection(count(*), sum(f), max(t))
+//!   TableScan(trips; f, t)            ==>        CrossJoin
+//!                                                  Aggregate(; count(*), sum(f))
+//!                                                    TableScan(trips; f)
+//!                                                  Aggregate(; max(t))
+//!                                                    TableScan(trips; t)
+//! ```
+//!
+//! so the column `t` is never decoded when its footers answer. When they do not (a file without
+//! statistics, a type that cannot be trusted), the second scan reads `t` as the first would have:
+//! the answer is the same either way.
+//!
+//! Which statistics are trusted: signed integers, dates and timestamps stored as Parquet INT32 or
+//! INT64, whose bounds are exact by construction (only byte arrays are truncated), read into the
+//! table's type by a cast that keeps order (integer widening, a timestamp to an equal or coarser
+//! unit), and only when every row group either has both bounds or holds only NULLs. Floating
+//! point is left out: footers leave NaN out of their bounds while Trino's `max` does not, and
+//! text is left out because old writers ordered it as signed bytes.
+
+use super::formats::TableFormat;
+use super::provider::GlueTable;
+use datafusion::arrow::array::Array;
+use datafusion::arrow::datatypes::{DataType, Field, TimeUnit};
+use datafusion::catalog::default_table_source::source_as_provider;
+use datafusion::common::tree_node::Transformed;
+use datafusion::common::{Column, Result, ScalarValue};
+use datafusion::logical_expr::expr::AggregateFunction;
+use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan, LogicalPlanBuilder, TableScan, TableScanBuilder};
+use datafusion::optimizer::{ApplyOrder, OptimizerConfig, OptimizerRule};
+use datafusion::parquet::arrow::arrow_reader::statistics::StatisticsConverter;
+use datafusion::parquet::arrow::{parquet_column, parquet_to_arrow_schema};
+use datafusion::parquet::basic::Type as PhysicalType;
+use datafusion::parquet::file::metadata::ParquetMetaData;
+use std::cmp::Ordering;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Whether a table column of this type can take its bounds from the footers.
+pub fn eligible(t: &DataType) -> bool {
+    matches!(t, DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::Date32)
+        || matches!(t, DataType::Timestamp(..))
+}
+
+fn unit_rank(u: &TimeUnit) -> u8 {
+    match u {
+        TimeUnit::Second => 0,
+        TimeUnit::Millisecond => 1,
+        TimeUnit::Microsecond => 2,
+        TimeUnit::Nanosecond => 3,
+    }
+}
+
+fn integer_width(t: &DataType) -> Option<u8> {
+    Some(match t {
+        DataType::Int8 => 1,
+        DataType::Int16 => 2,
+        DataType::Int32 => 4,
+        DataType::Int64 => 8,
+        _ => return None,
+    })
+}
+
+/// Whether the scan's cast from a file's type to the table's keeps the order of values, so that
+/// the cast of the file's bound is the bound of the cast values (and never fails).
+fn order_preserving(file: &DataType, table: &DataType) -> bool {
+    match (file, table) {
+        (DataType::Date32, DataType::Date32) => true,
+        (DataType::Timestamp(fu, ftz), DataType::Timestamp(tu, ttz)) => {
+            ftz.is_some() == ttz.is_some() && unit_rank(fu) >= unit_rank(tu)
+        }
+        (f, t) => match (integer_width(f), integer_width(t)) {
+            (Some(f), Some(t)) => f <= t,
+            _ => false,
+        },
+    }
+}
+
+/// The exact minimum and maximum of the table column `field` over the files whose footers are
+/// `metas`, or `None` when any footer cannot vouch for them (see the module's rules), or when
+/// every value is NULL.
+pub fn from_footers(metas: &[Arc<ParquetMetaData>], field: &Field) -> Option<(ScalarValue, ScalarValue)> {
+    if !eligible(field.data_type()) {
+        return None;
+    }
+    let (mut lo, mut hi): (Option<ScalarValue>, Option<ScalarValue>) = (None, None);
+    for meta in metas {
+        let file = meta.file_metadata();
+        let descr = file.schema_descr();
+        let schema = parquet_to_arrow_schema(descr, file.key_value_metadata()).ok()?;
+        // Table columns find file columns case-insensitively, as the scan does.
+        let mut named = schema.fields().iter().filter(|f| f.name().eq_ignore_ascii_case(field.name()));
+        let file_field = named.next()?;
+        if named.next().is_some() || !order_preserving(file_field.data_type(), field.data_type()) {
+            return None;
+        }
+        let (index, _) = parquet_column(descr, &schema, file_field.name())?;
+        if !matches!(descr.column(index).physical_type(), PhysicalType::INT32 | PhysicalType::INT64) {
+            return None;
+        }
+        let converter = StatisticsConverter::try_new(file_field.name(), &schema, descr)
+            .ok()?
+            .with_missing_null_counts_as_zero(false);
+        let groups = meta.row_groups();
+        let mins = converter.row_group_mins(groups).ok()?;
+        let maxes = converter.row_group_maxes(groups).ok()?;
+        let min_exact = converter.row_group_is_min_value_exact(groups).ok()?;
+        let max_exact = converter.row_group_is_max_value_exact(groups).ok()?;
+        let nulls = converter.row_group_null_counts(groups).ok()?;
+        for (r, group) in groups.iter().enumerate() {
+            let rows = u64::try_from(group.num_rows()).ok()?;
+            if rows == 0 {
+                continue;
+            }
+            if mins.is_null(r) || maxes.is_null(r) {
+                // No bounds: a row group of NULLs only, or a writer that kept no statistics.
+                if nulls.is_valid(r) && nulls.value(r) == rows {
+                    continue;
+                }
+                return None;
+            }
+            let exact = |a: &datafusion::arrow::array::BooleanArray| a.is_valid(r) && a.value(r);
+            if !exact(&min_exact) || !exact(&max_exact) {
+                return None;
+            }
+            let min = ScalarValue::try_from_array(&mins, r).ok()?.cast_to(field.data_type()).ok()?;
+            let max = ScalarValue::try_from_array(&maxes, r).ok()?.cast_to(field.data_type()).ok()?;
+            if min.is_null() || max.is_null() {
+                return None;
+            }
+            lo = match lo {
+                Some(v) => Some(match v.partial_cmp(&min)? {
+                    Ordering::Greater => min,
+                    _ => v,
+                }),
+                None => Some(min),
+            };
+            hi = match hi {
+                Some(v) => Some(match v.partial_cmp(&max)? {
+                    Ordering::Less => max,
+                    _ => v,
+                }),
+                None => Some(max),
+            };
+        }
+    }
+    Some((lo?, hi?))
+}
+
+/// The rule (added after DataFusion's own rules): splits the footer-answerable `min`/`max` of an
+/// ungrouped aggregate over a whole-partition Parquet scan from the aggregates that need rows.
+#[derive(Debug, Default)]
+pub struct FooterBounds;
+
+impl OptimizerRule for FooterBounds {
+    fn name(&self) -> &str {
+        "lakebox_footer_bounds"
+    }
+
+    fn apply_order(&self) -> Option<ApplyOrder> {
+        Some(ApplyOrder::TopDown)
+    }
+
+    fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
+        // A plan this rule cannot rebuild stays as DataFusion planned it.
+        match rewrite(&plan) {
+            Ok(Some(new)) => Ok(Transformed::yes(new)),
+            Ok(None) => Ok(Transformed::no(plan)),
+            Err(e) => {
+                tracing::debug!(error = %e, "footer_bounds left a plan unchanged");
+                Ok(Transformed::no(plan))
+            }
+        }
+    }
+}
+
+/// The column of a plain `min(c)` or `max(c)`.
+fn bound_column(e: &Expr) -> Option<&Column> {
+    let Expr::AggregateFunction(AggregateFunction { func, params }) = e else { return None };
+    if !matches!(func.name(), "min" | "max")
+        || params.distinct
+        || params.filter.is_some()
+        || !params.order_by.is_empty()
+        || params.args.len() != 1
+    {
+        return None;
+    }
+    match &params.args[0] {
+        Expr::Column(c) => Some(c),
+        _ => None,
+    }
+}
+
+/// A scan of the same partitions reading only `columns`.
+fn narrowed(scan: &TableScan, columns: &HashSet<&Column>) -> Result<LogicalPlan> {
+    let schema = scan.source.schema();
+    let mut projection: Vec<usize> = columns.iter().map(|c| schema.index_of(&c.name)).collect::<Result<_, _>>()?;
+    projection.sort_unstable();
+    Ok(LogicalPlan::TableScan(
+        TableScanBuilder::new(scan.table_name.clone(), scan.source.clone())
+            .with_projection(Some(projection))
+            .with_filters(scan.filters.clone())
+            .build()?,
+    ))
+}
+
+fn rewrite(plan: &LogicalPlan) -> Result<Option<LogicalPlan>> {
+    let LogicalPlan::Aggregate(agg) = plan else { return Ok(None) };
+    if !agg.group_expr.is_empty() || agg.aggr_expr.len() < 2 {
+        return Ok(None);
+    }
+    let LogicalPlan::TableScan(scan) = agg.input.as_ref() else { return Ok(None) };
+    if scan.fetch.is_some() {
+        return Ok(None);
+    }
+    let Ok(provider) = source_as_provider(&scan.source) else { return Ok(None) };
+    let Some(table) = provider.as_ref().downcast_ref::<GlueTable>() else { return Ok(None) };
+    if !matches!(table.format(), Some(TableFormat::Parquet))
+        || !scan.filters.iter().all(|f| table.is_partition_filter(f))
+    {
+        return Ok(None);
+    }
+    let keys = table.partition_key_names();
+    let input = agg.input.schema();
+    let candidate = |e: &Expr| {
+        bound_column(unaliased(e)).is_some_and(|c| {
+            !keys.contains(&c.name) && input.qualified_field_from_column(c).is_ok_and(|(_, f)| eligible(f.data_type()))
+        })
+    };
+    // Bounds of columns that other aggregates read anyway gain nothing: they stay with those.
+    let others: HashSet<Column> =
+        agg.aggr_expr.iter().filter(|e| !candidate(e)).flat_map(|e| e.column_refs().into_iter().cloned()).collect();
+    let (bounds, rest): (Vec<Expr>, Vec<Expr>) = agg
+        .aggr_expr
+        .iter()
+        .cloned()
+        .partition(|e| candidate(e) && e.column_refs().iter().all(|c| !others.contains(*c)));
+    if bounds.is_empty() || rest.is_empty() {
+        return Ok(None);
+    }
+    let refs = |exprs: &[Expr]| -> HashSet<Column> {
+        exprs.iter().flat_map(|e| e.column_refs().into_iter().cloned()).collect()
+    };
+    let (rest_columns, bound_columns) = (refs(&rest), refs(&bounds));
+    let rest_plan = Aggregate::try_new(Arc::new(narrowed(scan, &rest_columns.iter().collect())?), vec![], rest)?;
+    let bound_plan = Aggregate::try_new(Arc::new(narrowed(scan, &bound_columns.iter().collect())?), vec![], bounds)?;
+    let joined = LogicalPlanBuilder::from(LogicalPlan::Aggregate(rest_plan))
+        .cross_join(LogicalPlan::Aggregate(bound_plan))?
+        .build()?;
+    // The aggregate's own columns, in its order, for the plan above.
+    let joined_schema = joined.schema().clone();
+    let mut exprs = Vec::with_capacity(agg.schema.fields().len());
+    for (qualifier, field) in agg.schema.iter() {
+        let (q, f) = joined_schema.qualified_field_with_name(qualifier, field.name())?;
+        exprs.push(Expr::Column(Column::from((q, f))));
+    }
+    Ok(Some(LogicalPlanBuilder::from(joined).project(exprs)?.build()?))
+}
+
+/// `e` without its aliases.
+fn unaliased(e: &Expr) -> &Expr {
+    match e {
+        Expr::Alias(a) => unaliased(&a.expr),
+        e => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{
+        ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, TimestampMicrosecondArray,
+    };
+    use datafusion::parquet::arrow::ArrowWriter;
+    use datafusion::parquet::file::metadata::ParquetMetaDataReader;
+    use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+    /// A Parquet file of `columns` in row groups of 3 rows, read back as its footer.
+    fn footer(columns: Vec<(&str, ArrayRef)>, statistics: bool) -> Arc<ParquetMetaData> {
+        let batch = RecordBatch::try_from_iter(columns).unwrap();
+        let level = if statistics { EnabledStatistics::Chunk } else { EnabledStatistics::None };
+        let properties =
+            WriterProperties::builder().set_max_row_group_row_count(Some(3)).set_statistics_enabled(level).build();
+        let mut file = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut file, batch.schema(), Some(properties)).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        Arc::new(ParquetMetaDataReader::new().parse_and_finish(&bytes::Bytes::from(file)).unwrap())
+    }
+
+    fn fold(values: &[Option<i64>]) -> Option<(i64, i64)> {
+        let present: Vec<i64> = values.iter().flatten().copied().collect();
+        Some((*present.iter().min()?, *present.iter().max()?))
+    }
+
+    #[test]
+    fn bounds_are_the_values_extremes_over_files_and_row_groups() {
+        // Two files; the second's last row group holds only NULLs.
+        let a = [Some(5), Some(-3), None, Some(40), Some(7), Some(8), Some(9)];
+        let b = [Some(12), Some(-9), Some(0), None, None, None];
+        let metas = vec![
+            footer(vec![("V", Arc::new(Int64Array::from(a.to_vec())) as ArrayRef)], true),
+            footer(vec![("V", Arc::new(Int64Array::from(b.to_vec())) as ArrayRef)], true),
+        ];
+        let (lo, hi) = fold(&[a.as_slice(), b.as_slice()].concat()).unwrap();
+        // Found case-insensitively, as the scan finds it.
+        let got = from_footers(&metas, &Field::new("v", DataType::Int64, true));
+        assert_eq!(got, Some((ScalarValue::Int64(Some(lo)), ScalarValue::Int64(Some(hi)))));
+    }
+
+    #[test]
+    fn widened_integers_and_coarser_timestamps_take_the_tables_type() {
+        let ints = [Some(3), Some(-70_000), Some(12)];
+        let micros = [Some(1_706_745_600_123_456i64), Some(1_700_000_000_999_999), Some(1_710_000_000_000_001)];
+        let meta = footer(
+            vec![
+                ("i", Arc::new(Int32Array::from(ints.to_vec())) as ArrayRef),
+                ("t", Arc::new(TimestampMicrosecondArray::from(micros.to_vec())) as ArrayRef),
+            ],
+            true,
+        );
+        let got = from_footers(std::slice::from_ref(&meta), &Field::new("i", DataType::Int64, true));
+        assert_eq!(got, Some((ScalarValue::Int64(Some(-70_000)), ScalarValue::Int64(Some(12)))));
+        let ms = DataType::Timestamp(TimeUnit::Millisecond, None);
+        let got = from_footers(std::slice::from_ref(&meta), &Field::new("t", ms, true));
+        let (lo, hi) = fold(&micros).unwrap();
+        assert_eq!(
+            got,
+            Some((
+                ScalarValue::TimestampMillisecond(Some(lo / 1000), None),
+                ScalarValue::TimestampMillisecond(Some(hi / 1000), None)
+            ))
+        );
+        // Narrowing could fail or wrap where the scan's cast would: no bounds.
+        assert_eq!(from_footers(std::slice::from_ref(&meta), &Field::new("i", DataType::Int16, true)), None);
+        let seconds_to_micros = footer(
+            vec![("t", Arc::new(datafusion::arrow::array::TimestampSecondArray::from(vec![Some(1i64)])) as ArrayRef)],
+            true,
+        );
+        let us = DataType::Timestamp(TimeUnit::Microsecond, None);
+        assert_eq!(from_footers(&[seconds_to_micros], &Field::new("t", us, true)), None);
+    }
+
+    #[test]
+    fn no_bounds_without_statistics_a_column_doubles_or_any_value() {
+        let v = [Some(1i64), Some(2), Some(3), Some(4)];
+        let field = Field::new("v", DataType::Int64, true);
+        let with = footer(vec![("v", Arc::new(Int64Array::from(v.to_vec())) as ArrayRef)], true);
+        let without = footer(vec![("v", Arc::new(Int64Array::from(v.to_vec())) as ArrayRef)], false);
+        assert!(from_footers(std::slice::from_ref(&with), &field).is_some());
+        // One file without statistics spoils the lot.
+        assert_eq!(from_footers(&[with.clone(), without], &field), None);
+        // A file without the column reads it as NULL: not vouched for here.
+        let other = footer(vec![("w", Arc::new(Int64Array::from(v.to_vec())) as ArrayRef)], true);
+        assert_eq!(from_footers(&[with, other], &field), None);
+        // Doubles are not eligible (NaN), even with statistics.
+        let d = footer(vec![("d", Arc::new(Float64Array::from(vec![1.0, f64::NAN])) as ArrayRef)], true);
+        assert_eq!(from_footers(&[d], &Field::new("d", DataType::Float64, true)), None);
+        // Only NULLs: no bounds (the aggregate then reads the rows and answers NULL).
+        let nulls = footer(vec![("v", Arc::new(Int64Array::from(vec![None, None, None, None])) as ArrayRef)], true);
+        assert_eq!(from_footers(&[nulls], &field), None);
+    }
+}
