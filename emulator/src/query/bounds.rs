@@ -28,8 +28,9 @@
 //! INT64, whose bounds are exact by construction (only byte arrays are truncated), read into the
 //! table's type by a cast that keeps order (integer widening, a timestamp to an equal or coarser
 //! unit), and only when every row group either has both bounds or holds only NULLs. Floating
-//! point is left out: footers leave NaN out of their bounds while Trino's `max` does not, and
-//! text is left out because old writers ordered it as signed bytes.
+//! point is left out: footers leave NaN out of their bounds, while the scan's `max` (DataFusion's)
+//! puts NaN above every number (Trino ignores a NaN unless it is the only value), so the two paths
+//! would disagree; text is left out because old writers ordered it as signed bytes.
 
 use super::formats::TableFormat;
 use super::provider::GlueTable;
@@ -175,15 +176,7 @@ impl OptimizerRule for FooterBounds {
     }
 
     fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
-        // A plan this rule cannot rebuild stays as DataFusion planned it.
-        match rewrite(&plan) {
-            Ok(Some(new)) => Ok(Transformed::yes(new)),
-            Ok(None) => Ok(Transformed::no(plan)),
-            Err(e) => {
-                tracing::debug!(error = %e, "footer_bounds left a plan unchanged");
-                Ok(Transformed::no(plan))
-            }
-        }
+        super::rewritten_or_kept(plan, "footer_bounds", rewrite)
     }
 }
 
@@ -366,7 +359,7 @@ mod tests {
         // A file without the column reads it as NULL: not vouched for here.
         let other = footer(vec![("w", Arc::new(Int64Array::from(v.to_vec())) as ArrayRef)], true);
         assert_eq!(from_footers(&[with, other], &field), None);
-        // Doubles are not eligible (NaN), even with statistics.
+        // Doubles are not eligible (the footers leave NaN out), even with statistics.
         let d = footer(vec![("d", Arc::new(Float64Array::from(vec![1.0, f64::NAN])) as ArrayRef)], true);
         assert_eq!(from_footers(&[d], &Field::new("d", DataType::Float64, true)), None);
         // Only NULLs: no bounds (the aggregate then reads the rows and answers NULL).

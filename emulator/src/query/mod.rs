@@ -45,6 +45,26 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::io::AsyncWriteExt as _;
 
+/// What a logical rule of ours returns for its `rewrite(plan)`: the rebuilt plan, or `plan` as
+/// DataFusion planned it when the rule does not apply or cannot rebuild it (logged, not failed).
+pub(crate) fn rewritten_or_kept(
+    plan: datafusion::logical_expr::LogicalPlan,
+    rule: &str,
+    rewrite: impl FnOnce(
+        &datafusion::logical_expr::LogicalPlan,
+    ) -> datafusion::common::Result<Option<datafusion::logical_expr::LogicalPlan>>,
+) -> datafusion::common::Result<datafusion::common::tree_node::Transformed<datafusion::logical_expr::LogicalPlan>> {
+    use datafusion::common::tree_node::Transformed;
+    match rewrite(&plan) {
+        Ok(Some(new)) => Ok(Transformed::yes(new)),
+        Ok(None) => Ok(Transformed::no(plan)),
+        Err(e) => {
+            tracing::debug!(rule, error = %e, "a rule left a plan unchanged");
+            Ok(Transformed::no(plan))
+        }
+    }
+}
+
 /// Runs Athena statements.
 pub struct Engine {
     catalog: Arc<Catalog>,

@@ -49,15 +49,7 @@ impl OptimizerRule for PartitionGroups {
     }
 
     fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
-        // A plan this rule cannot rebuild stays as DataFusion planned it.
-        match rewrite(&plan) {
-            Ok(Some(new)) => Ok(Transformed::yes(new)),
-            Ok(None) => Ok(Transformed::no(plan)),
-            Err(e) => {
-                tracing::debug!(error = %e, "partition_groups left a plan unchanged");
-                Ok(Transformed::no(plan))
-            }
-        }
+        super::rewritten_or_kept(plan, "partition_groups", rewrite)
     }
 }
 

@@ -532,7 +532,7 @@ async fn bounds_over_whole_partitions_come_from_the_footers() {
     assert_eq!(lakebox.query("taxi", filtered).await.unwrap().scalar(), Some(ts(kept)));
     assert!(explain(&lakebox, filtered).await.contains("DataSourceExec"));
 
-    // A double's footer bounds leave NaN out, Trino's max does not: its rows are read.
+    // A double's footer bounds leave NaN out, the scan's max does not: its rows are read.
     let longest = trips.iter().map(|t| t.trip_distance).fold(f64::MIN, f64::max);
     let double = "SELECT max(trip_distance) FROM trips";
     let got: f64 = lakebox.query("taxi", double).await.unwrap().scalar().unwrap().parse().unwrap();
