@@ -33,7 +33,8 @@ use std::collections::HashSet;
 use std::hash::Hash;
 use std::sync::{Arc, LazyLock};
 
-/// Values below this are kept as flags (64 KiB at most, grown to the largest value seen).
+/// Values below this are kept as flags (64 KiB at most: grown to the largest value seen, or to
+/// all of them when a batch has no NULL and only such values).
 const FLAG_VALUES: usize = 1 << 16;
 
 /// The optimizer rule (added after DataFusion's own rules).
@@ -167,12 +168,17 @@ where
         let values = array.values();
         match (range, array.nulls()) {
             // Every value has a flag: one store per row, no branch (the common case: IDs, codes).
-            ((Some(_), Some(top)), None) => {
-                if top >= self.seen.len() {
-                    self.seen.resize(top + 1, 0);
+            // The flags are then all 64 KiB, and the index masked to them: the mask changes no
+            // value (each is below `FLAG_VALUES`) and proves every store in bounds, so the loop
+            // has no bounds check.
+            ((Some(_), Some(_)), None) => {
+                if self.seen.len() < FLAG_VALUES {
+                    self.seen.resize(FLAG_VALUES, 0);
                 }
+                let seen: &mut [u8; FLAG_VALUES] =
+                    (&mut self.seen[..FLAG_VALUES]).try_into().expect("the flags hold FLAG_VALUES bytes");
                 for v in values.iter() {
-                    self.seen[v.as_usize()] = 1;
+                    seen[v.as_usize() & (FLAG_VALUES - 1)] = 1;
                 }
             }
             _ => {
