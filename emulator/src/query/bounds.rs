@@ -35,7 +35,7 @@
 use super::formats::TableFormat;
 use super::provider::GlueTable;
 use datafusion::arrow::array::Array;
-use datafusion::arrow::datatypes::{DataType, Field, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::catalog::default_table_source::source_as_provider;
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::{Column, Result, ScalarValue};
@@ -90,75 +90,93 @@ fn order_preserving(file: &DataType, table: &DataType) -> bool {
     }
 }
 
-/// The exact minimum and maximum of the table column `field` over the files whose footers are
-/// `metas`, or `None` when any footer cannot vouch for them (see the module's rules), or when
-/// every value is NULL.
-pub fn from_footers(metas: &[Arc<ParquetMetaData>], field: &Field) -> Option<(ScalarValue, ScalarValue)> {
-    if !eligible(field.data_type()) {
+/// The exact minimum and maximum of each table column of `fields` over the files whose footers
+/// are `metas`: `None` for a column when any footer cannot vouch for them (see the module's
+/// rules), or when every value is NULL. Each file's schema is converted once for all the columns.
+pub fn from_footers(metas: &[Arc<ParquetMetaData>], fields: &[&Field]) -> Vec<Option<(ScalarValue, ScalarValue)>> {
+    let mut alive: Vec<bool> = fields.iter().map(|f| eligible(f.data_type())).collect();
+    let mut bounds: Vec<Bounds> = vec![(None, None); fields.len()];
+    for meta in metas {
+        if !alive.contains(&true) {
+            break;
+        }
+        let file = meta.file_metadata();
+        let Ok(schema) = parquet_to_arrow_schema(file.schema_descr(), file.key_value_metadata()) else {
+            return vec![None; fields.len()];
+        };
+        for (i, field) in fields.iter().enumerate() {
+            if alive[i] && add_file(meta, &schema, field, &mut bounds[i]).is_none() {
+                alive[i] = false;
+            }
+        }
+    }
+    bounds.into_iter().zip(alive).map(|((lo, hi), alive)| if alive { Some((lo?, hi?)) } else { None }).collect()
+}
+
+/// The least minimum and greatest maximum seen so far.
+type Bounds = (Option<ScalarValue>, Option<ScalarValue>);
+
+/// Folds one file's row groups into `bounds` of the table column `field`; `None` when the file
+/// cannot vouch for them. `schema` is the file's Arrow schema.
+fn add_file(meta: &ParquetMetaData, schema: &Schema, field: &Field, bounds: &mut Bounds) -> Option<()> {
+    let descr = meta.file_metadata().schema_descr();
+    // Table columns find file columns case-insensitively, as the scan does.
+    let mut named = schema.fields().iter().filter(|f| f.name().eq_ignore_ascii_case(field.name()));
+    let file_field = named.next()?;
+    if named.next().is_some() || !order_preserving(file_field.data_type(), field.data_type()) {
         return None;
     }
-    let (mut lo, mut hi): (Option<ScalarValue>, Option<ScalarValue>) = (None, None);
-    for meta in metas {
-        let file = meta.file_metadata();
-        let descr = file.schema_descr();
-        let schema = parquet_to_arrow_schema(descr, file.key_value_metadata()).ok()?;
-        // Table columns find file columns case-insensitively, as the scan does.
-        let mut named = schema.fields().iter().filter(|f| f.name().eq_ignore_ascii_case(field.name()));
-        let file_field = named.next()?;
-        if named.next().is_some() || !order_preserving(file_field.data_type(), field.data_type()) {
-            return None;
+    let (index, _) = parquet_column(descr, schema, file_field.name())?;
+    if !matches!(descr.column(index).physical_type(), PhysicalType::INT32 | PhysicalType::INT64) {
+        return None;
+    }
+    let converter =
+        StatisticsConverter::try_new(file_field.name(), schema, descr).ok()?.with_missing_null_counts_as_zero(false);
+    let groups = meta.row_groups();
+    let mins = converter.row_group_mins(groups).ok()?;
+    let maxes = converter.row_group_maxes(groups).ok()?;
+    let min_exact = converter.row_group_is_min_value_exact(groups).ok()?;
+    let max_exact = converter.row_group_is_max_value_exact(groups).ok()?;
+    let nulls = converter.row_group_null_counts(groups).ok()?;
+    let (lo, hi) = bounds;
+    for (r, group) in groups.iter().enumerate() {
+        let rows = u64::try_from(group.num_rows()).ok()?;
+        if rows == 0 {
+            continue;
         }
-        let (index, _) = parquet_column(descr, &schema, file_field.name())?;
-        if !matches!(descr.column(index).physical_type(), PhysicalType::INT32 | PhysicalType::INT64) {
-            return None;
-        }
-        let converter = StatisticsConverter::try_new(file_field.name(), &schema, descr)
-            .ok()?
-            .with_missing_null_counts_as_zero(false);
-        let groups = meta.row_groups();
-        let mins = converter.row_group_mins(groups).ok()?;
-        let maxes = converter.row_group_maxes(groups).ok()?;
-        let min_exact = converter.row_group_is_min_value_exact(groups).ok()?;
-        let max_exact = converter.row_group_is_max_value_exact(groups).ok()?;
-        let nulls = converter.row_group_null_counts(groups).ok()?;
-        for (r, group) in groups.iter().enumerate() {
-            let rows = u64::try_from(group.num_rows()).ok()?;
-            if rows == 0 {
+        if mins.is_null(r) || maxes.is_null(r) {
+            // No bounds: a row group of NULLs only, or a writer that kept no statistics.
+            if nulls.is_valid(r) && nulls.value(r) == rows {
                 continue;
             }
-            if mins.is_null(r) || maxes.is_null(r) {
-                // No bounds: a row group of NULLs only, or a writer that kept no statistics.
-                if nulls.is_valid(r) && nulls.value(r) == rows {
-                    continue;
-                }
-                return None;
-            }
-            let exact = |a: &datafusion::arrow::array::BooleanArray| a.is_valid(r) && a.value(r);
-            if !exact(&min_exact) || !exact(&max_exact) {
-                return None;
-            }
-            let min = ScalarValue::try_from_array(&mins, r).ok()?.cast_to(field.data_type()).ok()?;
-            let max = ScalarValue::try_from_array(&maxes, r).ok()?.cast_to(field.data_type()).ok()?;
-            if min.is_null() || max.is_null() {
-                return None;
-            }
-            lo = match lo {
-                Some(v) => Some(match v.partial_cmp(&min)? {
-                    Ordering::Greater => min,
-                    _ => v,
-                }),
-                None => Some(min),
-            };
-            hi = match hi {
-                Some(v) => Some(match v.partial_cmp(&max)? {
-                    Ordering::Less => max,
-                    _ => v,
-                }),
-                None => Some(max),
-            };
+            return None;
+        }
+        let exact = |a: &datafusion::arrow::array::BooleanArray| a.is_valid(r) && a.value(r);
+        if !exact(&min_exact) || !exact(&max_exact) {
+            return None;
+        }
+        let min = ScalarValue::try_from_array(&mins, r).ok()?.cast_to(field.data_type()).ok()?;
+        let max = ScalarValue::try_from_array(&maxes, r).ok()?.cast_to(field.data_type()).ok()?;
+        if min.is_null() || max.is_null() {
+            return None;
+        }
+        // Values of one type always compare; `?` gives up if they ever do not.
+        let lower = match lo.as_ref() {
+            None => true,
+            Some(v) => v.partial_cmp(&min)? == Ordering::Greater,
+        };
+        if lower {
+            *lo = Some(min);
+        }
+        let higher = match hi.as_ref() {
+            None => true,
+            Some(v) => v.partial_cmp(&max)? == Ordering::Less,
+        };
+        if higher {
+            *hi = Some(max);
         }
     }
-    Some((lo?, hi?))
+    Some(())
 }
 
 /// The rule (added after DataFusion's own rules): splits the footer-answerable `min`/`max` of an
@@ -294,6 +312,11 @@ mod tests {
         Arc::new(ParquetMetaDataReader::new().parse_and_finish(&bytes::Bytes::from(file)).unwrap())
     }
 
+    /// The bounds of one column.
+    fn one(metas: &[Arc<ParquetMetaData>], field: &Field) -> Option<(ScalarValue, ScalarValue)> {
+        from_footers(metas, &[field]).remove(0)
+    }
+
     fn fold(values: &[Option<i64>]) -> Option<(i64, i64)> {
         let present: Vec<i64> = values.iter().flatten().copied().collect();
         Some((*present.iter().min()?, *present.iter().max()?))
@@ -310,8 +333,12 @@ mod tests {
         ];
         let (lo, hi) = fold(&[a.as_slice(), b.as_slice()].concat()).unwrap();
         // Found case-insensitively, as the scan finds it.
-        let got = from_footers(&metas, &Field::new("v", DataType::Int64, true));
+        let got = one(&metas, &Field::new("v", DataType::Int64, true));
         assert_eq!(got, Some((ScalarValue::Int64(Some(lo)), ScalarValue::Int64(Some(hi)))));
+        // Several columns at once: each stands on its own.
+        let (v, w) = (Field::new("v", DataType::Int64, true), Field::new("w", DataType::Int64, true));
+        let both = from_footers(&metas, &[&w, &v]);
+        assert_eq!(both, vec![None, Some((ScalarValue::Int64(Some(lo)), ScalarValue::Int64(Some(hi))))]);
     }
 
     #[test]
@@ -325,10 +352,10 @@ mod tests {
             ],
             true,
         );
-        let got = from_footers(std::slice::from_ref(&meta), &Field::new("i", DataType::Int64, true));
+        let got = one(std::slice::from_ref(&meta), &Field::new("i", DataType::Int64, true));
         assert_eq!(got, Some((ScalarValue::Int64(Some(-70_000)), ScalarValue::Int64(Some(12)))));
         let ms = DataType::Timestamp(TimeUnit::Millisecond, None);
-        let got = from_footers(std::slice::from_ref(&meta), &Field::new("t", ms, true));
+        let got = one(std::slice::from_ref(&meta), &Field::new("t", ms, true));
         let (lo, hi) = fold(&micros).unwrap();
         assert_eq!(
             got,
@@ -338,13 +365,13 @@ mod tests {
             ))
         );
         // Narrowing could fail or wrap where the scan's cast would: no bounds.
-        assert_eq!(from_footers(std::slice::from_ref(&meta), &Field::new("i", DataType::Int16, true)), None);
+        assert_eq!(one(std::slice::from_ref(&meta), &Field::new("i", DataType::Int16, true)), None);
         let seconds_to_micros = footer(
             vec![("t", Arc::new(datafusion::arrow::array::TimestampSecondArray::from(vec![Some(1i64)])) as ArrayRef)],
             true,
         );
         let us = DataType::Timestamp(TimeUnit::Microsecond, None);
-        assert_eq!(from_footers(&[seconds_to_micros], &Field::new("t", us, true)), None);
+        assert_eq!(one(&[seconds_to_micros], &Field::new("t", us, true)), None);
     }
 
     #[test]
@@ -353,17 +380,17 @@ mod tests {
         let field = Field::new("v", DataType::Int64, true);
         let with = footer(vec![("v", Arc::new(Int64Array::from(v.to_vec())) as ArrayRef)], true);
         let without = footer(vec![("v", Arc::new(Int64Array::from(v.to_vec())) as ArrayRef)], false);
-        assert!(from_footers(std::slice::from_ref(&with), &field).is_some());
+        assert!(one(std::slice::from_ref(&with), &field).is_some());
         // One file without statistics spoils the lot.
-        assert_eq!(from_footers(&[with.clone(), without], &field), None);
+        assert_eq!(one(&[with.clone(), without], &field), None);
         // A file without the column reads it as NULL: not vouched for here.
         let other = footer(vec![("w", Arc::new(Int64Array::from(v.to_vec())) as ArrayRef)], true);
-        assert_eq!(from_footers(&[with, other], &field), None);
+        assert_eq!(one(&[with, other], &field), None);
         // Doubles are not eligible (the footers leave NaN out), even with statistics.
         let d = footer(vec![("d", Arc::new(Float64Array::from(vec![1.0, f64::NAN])) as ArrayRef)], true);
-        assert_eq!(from_footers(&[d], &Field::new("d", DataType::Float64, true)), None);
+        assert_eq!(one(&[d], &Field::new("d", DataType::Float64, true)), None);
         // Only NULLs: no bounds (the aggregate then reads the rows and answers NULL).
         let nulls = footer(vec![("v", Arc::new(Int64Array::from(vec![None, None, None, None])) as ArrayRef)], true);
-        assert_eq!(from_footers(&[nulls], &field), None);
+        assert_eq!(one(&[nulls], &field), None);
     }
 }

@@ -547,8 +547,9 @@ impl TableProvider for GlueTable {
                 if let Some(rows) = metas.iter().map(|m| usize::try_from(m.file_metadata().num_rows()).ok()).sum() {
                     statistics.num_rows = Precision::Exact(rows);
                 }
-                for &i in &bounded {
-                    if let Some((min, max)) = bounds::from_footers(metas, self.schema.field(i)) {
+                let fields: Vec<&Field> = bounded.iter().map(|&i| self.schema.field(i)).collect();
+                for (&i, found) in bounded.iter().zip(bounds::from_footers(metas, &fields)) {
+                    if let Some((min, max)) = found {
                         let column = &mut statistics.column_statistics[i];
                         column.min_value = Precision::Exact(min);
                         column.max_value = Precision::Exact(max);
