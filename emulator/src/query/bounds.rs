@@ -80,8 +80,16 @@ fn integer_width(t: &DataType) -> Option<u8> {
 fn order_preserving(file: &DataType, table: &DataType) -> bool {
     match (file, table) {
         (DataType::Date32, DataType::Date32) => true,
+        // Between zones an instant keeps its value; a zone's local time would not keep the order
+        // (a DST fall-back repeats an hour) except UTC's, which is how Parquet's
+        // `isAdjustedToUTC` timestamps (Spark's) read into Athena's zone-less `timestamp`.
         (DataType::Timestamp(fu, ftz), DataType::Timestamp(tu, ttz)) => {
-            ftz.is_some() == ttz.is_some() && unit_rank(fu) >= unit_rank(tu)
+            let zones = match (ftz.as_deref(), ttz) {
+                (None, None) | (Some(_), Some(_)) => true,
+                (Some(zone), None) => matches!(zone, "UTC" | "+00:00" | "Z" | "Etc/UTC"),
+                (None, Some(_)) => false,
+            };
+            zones && unit_rank(fu) >= unit_rank(tu)
         }
         (f, t) => match (integer_width(f), integer_width(t)) {
             (Some(f), Some(t)) => f <= t,
@@ -359,6 +367,19 @@ mod tests {
         let (lo, hi) = fold(&micros).unwrap();
         assert_eq!(
             got,
+            Some((
+                ScalarValue::TimestampMillisecond(Some(lo / 1000), None),
+                ScalarValue::TimestampMillisecond(Some(hi / 1000), None)
+            ))
+        );
+        // A UTC instant (Parquet's `isAdjustedToUTC`, as Spark writes) into the zone-less type.
+        let utc = footer(
+            vec![("t", Arc::new(TimestampMicrosecondArray::from(micros.to_vec()).with_timezone("UTC")) as ArrayRef)],
+            true,
+        );
+        let ms = DataType::Timestamp(TimeUnit::Millisecond, None);
+        assert_eq!(
+            one(std::slice::from_ref(&utc), &Field::new("t", ms, true)),
             Some((
                 ScalarValue::TimestampMillisecond(Some(lo / 1000), None),
                 ScalarValue::TimestampMillisecond(Some(hi / 1000), None)

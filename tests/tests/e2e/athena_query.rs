@@ -540,6 +540,73 @@ async fn bounds_over_whole_partitions_come_from_the_footers() {
     assert!(explain(&lakebox, double).await.contains("DataSourceExec"));
 }
 
+/// The footers' bounds and the scan agree on the same files: two Parquet files in several row
+/// groups, with NULLs, an all-NULL row group, values before 1970 (where cutting microseconds to
+/// milliseconds and flooring differ), UTC-adjusted timestamps (as Spark writes them), dates and
+/// 32-bit integers read as `bigint`. A data filter that keeps every row forces the scan; both
+/// answers equal each other and the integers' and dates' extremes computed here.
+#[tokio::test]
+async fn footer_bounds_equal_the_scans_answers() {
+    use arrow::array::{ArrayRef, Date32Array, Int32Array, Int64Array, TimestampMicrosecondArray};
+    use arrow::record_batch::RecordBatch;
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
+    use std::sync::Arc;
+
+    let lakebox = Lakebox::start().await.unwrap();
+    lakebox.create_bucket("lake").await.unwrap();
+    let files: [Vec<Option<i64>>; 2] = [
+        vec![Some(-1_500), Some(86_399_999_999), None, Some(-86_400_000_001), Some(7), Some(1_700_000_000_123_456)],
+        vec![Some(12), None, Some(-3), None, None, None],
+    ];
+    let mut ints = Vec::new();
+    let mut days = Vec::new();
+    for (n, micros) in files.iter().enumerate() {
+        let i: Vec<Option<i32>> = micros.iter().map(|m| m.map(|m| (m % 1_000_003) as i32)).collect();
+        let d: Vec<Option<i32>> = micros.iter().map(|m| m.map(|m| m.div_euclid(86_400_000_000) as i32)).collect();
+        ints.extend(i.iter().flatten().copied());
+        days.extend(d.iter().flatten().copied());
+        let batch = RecordBatch::try_from_iter([
+            ("v", Arc::new(Int64Array::from(micros.clone())) as ArrayRef),
+            ("T", Arc::new(TimestampMicrosecondArray::from(micros.clone()).with_timezone("UTC")) as ArrayRef),
+            ("d", Arc::new(Date32Array::from(d)) as ArrayRef),
+            ("i", Arc::new(Int32Array::from(i)) as ArrayRef),
+        ])
+        .unwrap();
+        let properties = WriterProperties::builder().set_max_row_group_row_count(Some(3)).build();
+        let mut file = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut file, batch.schema(), Some(properties)).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        let key = format!("bounds/part-{n}.parquet");
+        lakebox.s3().put_object().bucket("lake").key(key).body(file.into()).send().await.unwrap();
+    }
+    lakebox.query("default", "CREATE DATABASE taxi").await.unwrap();
+    let ddl = "CREATE EXTERNAL TABLE b (v bigint, t timestamp, d date, i bigint) STORED AS PARQUET \
+               LOCATION 's3://lake/bounds/'";
+    lakebox.query("taxi", ddl).await.unwrap();
+
+    let bounds = "SELECT min(t), max(t), min(d), max(d), min(i), max(i), count(*) FROM b";
+    let from_footers = lakebox.query("taxi", bounds).await.unwrap().text_rows();
+    assert!(!explain(&lakebox, bounds).await.contains("DataSourceExec"));
+    let scanned = format!("{bounds} WHERE v IS NULL OR v IS NOT NULL");
+    assert!(explain(&lakebox, &scanned).await.contains("DataSourceExec"));
+    let from_rows = lakebox.query("taxi", &scanned).await.unwrap().text_rows();
+    assert_eq!(from_footers, from_rows);
+    let day = |d: i32| lakebox_fixtures::calendar::format_micros(d as i64 * 86_400_000_000)[..10].to_string();
+    let (lo, hi) = (*days.iter().min().unwrap(), *days.iter().max().unwrap());
+    assert_eq!(
+        from_footers[0][2..],
+        [
+            day(lo),
+            day(hi),
+            ints.iter().min().unwrap().to_string(),
+            ints.iter().max().unwrap().to_string(),
+            "12".to_string()
+        ]
+    );
+}
+
 /// A needle, equalities the files' row-group statistics say keep a few rows, is filtered while
 /// decoding (no FilterExec above the scan); one column's equality, or a broad predicate
 /// (`payment_type = 1`), above the scan. Both answer the generator's rows, through the files' own column names (`PULocationID`).
