@@ -39,7 +39,6 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::catalog::default_table_source::source_as_provider;
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::{Column, Result, ScalarValue};
-use datafusion::logical_expr::expr::AggregateFunction;
 use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan, LogicalPlanBuilder, TableScan, TableScanBuilder};
 use datafusion::optimizer::{ApplyOrder, OptimizerConfig, OptimizerRule};
 use datafusion::parquet::arrow::arrow_reader::statistics::StatisticsConverter;
@@ -208,17 +207,8 @@ impl OptimizerRule for FooterBounds {
 
 /// The column of a plain `min(c)` or `max(c)`.
 fn bound_column(e: &Expr) -> Option<&Column> {
-    let Expr::AggregateFunction(AggregateFunction { func, params }) = e else { return None };
-    if !matches!(func.name(), "min" | "max")
-        || params.distinct
-        || params.filter.is_some()
-        || !params.order_by.is_empty()
-        || params.args.len() != 1
-    {
-        return None;
-    }
-    match &params.args[0] {
-        Expr::Column(c) => Some(c),
+    match super::plain_aggregate(e)? {
+        ("min" | "max", Expr::Column(c)) => Some(c),
         _ => None,
     }
 }

@@ -20,7 +20,6 @@
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::{Column, DFSchema, Result};
 use datafusion::functions_aggregate::expr_fn;
-use datafusion::logical_expr::expr::AggregateFunction;
 use datafusion::logical_expr::{
     Aggregate, Expr, ExprSchemable as _, Join, JoinType, LogicalPlan, Projection, cast, col,
 };
@@ -48,15 +47,11 @@ fn columns_of(schema: &DFSchema) -> HashSet<Column> {
 }
 
 fn split(expr: &Expr, fact: &HashSet<Column>, fact_schema: &DFSchema) -> Option<Split> {
-    let Expr::AggregateFunction(AggregateFunction { func, params }) = expr else { return None };
-    if params.distinct || params.filter.is_some() || !params.order_by.is_empty() || params.args.len() != 1 {
-        return None;
-    }
-    let arg = params.args[0].clone();
+    let (name, arg) = super::plain_aggregate(expr)?;
+    let arg = arg.clone();
     if !arg.column_refs().iter().all(|c| fact.contains(c)) {
         return None;
     }
-    let name = func.name();
     Some(match name {
         "count" => Split::Simple { partial: expr_fn::count(arg), combine: expr_fn::sum },
         "sum" => Split::Simple { partial: expr_fn::sum(arg), combine: expr_fn::sum },

@@ -45,6 +45,17 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::io::AsyncWriteExt as _;
 
+/// The name and only argument of a plain aggregate call (no DISTINCT, FILTER or ORDER BY), the
+/// shape our aggregate rewrites (`eager`, `bounds`) know how to move.
+pub(crate) fn plain_aggregate(e: &datafusion::logical_expr::Expr) -> Option<(&str, &datafusion::logical_expr::Expr)> {
+    use datafusion::logical_expr::expr::AggregateFunction;
+    let datafusion::logical_expr::Expr::AggregateFunction(AggregateFunction { func, params }) = e else { return None };
+    if params.distinct || params.filter.is_some() || !params.order_by.is_empty() || params.args.len() != 1 {
+        return None;
+    }
+    Some((func.name(), &params.args[0]))
+}
+
 /// What a logical rule of ours returns for its `rewrite(plan)`: the rebuilt plan, or `plan` as
 /// DataFusion planned it when the rule does not apply or cannot rebuild it (logged, not failed).
 pub(crate) fn rewritten_or_kept(

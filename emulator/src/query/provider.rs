@@ -199,12 +199,12 @@ impl GlueTable {
         })
     }
 
-    /// The names of the partition keys, in order.
     /// The table's storage format, `None` when it is not one Lakebox reads.
     pub fn format(&self) -> Option<&TableFormat> {
         self.format.as_ref().ok()
     }
 
+    /// The names of the partition keys, in order.
     pub fn partition_key_names(&self) -> Vec<String> {
         self.partition_fields.iter().map(|f| f.name().clone()).collect()
     }
@@ -482,26 +482,24 @@ impl TableProvider for GlueTable {
             .with_table_partition_cols(self.partition_fields.clone())
             .build();
         let target = state.config().target_partitions().max(1);
-        // `count(*)` over whole partitions (nothing projected, every filter decided by partition
-        // pruning): the row count is in the Parquet footers, read here through the query's byte
-        // counter, and DataFusion answers from the exact statistic without scanning row groups.
+        // A Parquet scan of whole partitions (every filter decided by partition pruning, no LIMIT):
+        // its row count is the footers' sum, read here through the query's byte counter, and a
+        // `count(*)` (nothing projected) is answered from that exact statistic without scanning.
         let whole = matches!(format, TableFormat::Parquet)
             && limit.is_none()
             && filters.iter().all(|f| self.is_partition_filter(f));
         let count_only = whole && projection.is_some_and(|p| p.is_empty());
         // A scan of whole partitions also reports the exact bounds of its integer, date and
         // timestamp columns from the footers, so `min`/`max` need no rows ([`super::bounds`]).
-        let bounded: Vec<usize> = if whole {
-            let all: Vec<usize> = (0..self.schema.fields().len()).collect();
-            projection
-                .unwrap_or(&all)
-                .iter()
-                .copied()
-                .filter(|&i| i < self.file_schema.fields().len() && bounds::eligible(self.schema.field(i).data_type()))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        // (Data columns only: no footer holds the partition keys.)
+        let bounded: Vec<usize> = match projection {
+            _ if !whole => Vec::new(),
+            Some(p) => p.clone(),
+            None => (0..self.schema.fields().len()).collect(),
+        }
+        .into_iter()
+        .filter(|&i| i < self.file_schema.fields().len() && bounds::eligible(self.schema.field(i).data_type()))
+        .collect();
         // Equalities on data columns, whose selectivity decides whether a Parquet scan filters
         // while decoding ([`super::selective`]).
         let equalities = match &format {
