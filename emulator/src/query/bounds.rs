@@ -1,11 +1,13 @@
 //! `min` and `max` from the Parquet footers.
 //!
-//! Every row group's footer holds the minimum and maximum of each column. A scan that reads whole
-//! partitions (no filter but the partition filters, decided exactly while pruning, and no LIMIT)
-//! reports them as exact statistics of its integer, date and timestamp columns
-//! ([`from_footers`]), and DataFusion's `AggregateStatistics` rule then answers an aggregate made
-//! only of `count(*)`, `min` and `max` without reading a row: a freshness check
-//! (`SELECT max(event_time) FROM events`) reads the footers it had to read anyway.
+//! Every row group's footer holds the minimum and maximum of each column. [`FooterBounds`] asks
+//! the scan under an ungrouped aggregate's `min`/`max` for them, with DataFusion's statistics
+//! requests (`TableScan::statistics_requests`); a scan that reads whole partitions (no filter
+//! but the partition filters, decided exactly while pruning, and no LIMIT) answers them as exact
+//! statistics of its integer, date and timestamp columns ([`from_footers`]), and DataFusion's
+//! `AggregateStatistics` rule then answers an aggregate made only of `count(*)`, `min` and `max`
+//! without reading a row: a freshness check (`SELECT max(event_time) FROM events`) reads the
+//! footers it had to read anyway. Scans nobody asks read and fold no bounds.
 //!
 //! A query that mixes such bounds with aggregates that need the rows (`SELECT count(*),
 //! sum(fare), max(tip_ts) FROM trips`) is split by [`FooterBounds`] into two aggregates over two
@@ -39,6 +41,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::catalog::default_table_source::source_as_provider;
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::{Column, Result, ScalarValue};
+use datafusion::logical_expr::statistics::StatisticsRequest;
 use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan, LogicalPlanBuilder, TableScan, TableScanBuilder};
 use datafusion::optimizer::{ApplyOrder, OptimizerConfig, OptimizerRule};
 use datafusion::parquet::arrow::arrow_reader::statistics::StatisticsConverter;
@@ -46,7 +49,7 @@ use datafusion::parquet::arrow::{parquet_column, parquet_to_arrow_schema};
 use datafusion::parquet::basic::Type as PhysicalType;
 use datafusion::parquet::file::metadata::ParquetMetaData;
 use std::cmp::Ordering;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
 /// Whether a table column of this type can take its bounds from the footers.
@@ -186,8 +189,9 @@ fn add_file(meta: &ParquetMetaData, schema: &Schema, field: &Field, bounds: &mut
     Some(())
 }
 
-/// The rule (added after DataFusion's own rules): splits the footer-answerable `min`/`max` of an
-/// ungrouped aggregate over a whole-partition Parquet scan from the aggregates that need rows.
+/// The rule (added after DataFusion's own rules): asks the scan under an ungrouped aggregate's
+/// footer-answerable `min`/`max` for their bounds, first splitting them from the aggregates that
+/// need rows, if any.
 #[derive(Debug, Default)]
 pub struct FooterBounds;
 
@@ -213,8 +217,8 @@ fn bound_column(e: &Expr) -> Option<&Column> {
     }
 }
 
-/// A scan of the same partitions reading only `columns`.
-fn narrowed(scan: &TableScan, columns: &HashSet<&Column>) -> Result<LogicalPlan> {
+/// A scan of the same partitions reading only `columns`, asked for the bounds of `bounded`.
+fn narrowed(scan: &TableScan, columns: &HashSet<Column>, bounded: &HashSet<Column>) -> Result<LogicalPlan> {
     let schema = scan.source.schema();
     let mut projection: Vec<usize> = columns.iter().map(|c| schema.index_of(&c.name)).collect::<Result<_, _>>()?;
     projection.sort_unstable();
@@ -222,13 +226,26 @@ fn narrowed(scan: &TableScan, columns: &HashSet<&Column>) -> Result<LogicalPlan>
         TableScanBuilder::new(scan.table_name.clone(), scan.source.clone())
             .with_projection(Some(projection))
             .with_filters(scan.filters.clone())
+            .with_statistics_requests(requests(bounded))
             .build()?,
     ))
 }
 
+/// The `Min` and `Max` statistics requests of `columns`, which the scan answers from the footers
+/// (`GlueTable::scan_with_args`).
+fn requests(columns: &HashSet<Column>) -> BTreeSet<StatisticsRequest> {
+    columns
+        .iter()
+        .flat_map(|c| {
+            let c = Arc::new(c.clone());
+            [StatisticsRequest::Min(c.clone()), StatisticsRequest::Max(c)]
+        })
+        .collect()
+}
+
 fn rewrite(plan: &LogicalPlan) -> Result<Option<LogicalPlan>> {
     let LogicalPlan::Aggregate(agg) = plan else { return Ok(None) };
-    if !agg.group_expr.is_empty() || agg.aggr_expr.len() < 2 {
+    if !agg.group_expr.is_empty() {
         return Ok(None);
     }
     let LogicalPlan::TableScan(scan) = agg.input.as_ref() else { return Ok(None) };
@@ -257,15 +274,24 @@ fn rewrite(plan: &LogicalPlan) -> Result<Option<LogicalPlan>> {
         .iter()
         .cloned()
         .partition(|e| candidate(e) && e.column_refs().iter().all(|c| !others.contains(*c)));
-    if bounds.is_empty() || rest.is_empty() {
+    if bounds.is_empty() {
         return Ok(None);
     }
     let refs = |exprs: &[Expr]| -> HashSet<Column> {
         exprs.iter().flat_map(|e| e.column_refs().into_iter().cloned()).collect()
     };
-    let (rest_columns, bound_columns) = (refs(&rest), refs(&bounds));
-    let rest_plan = Aggregate::try_new(Arc::new(narrowed(scan, &rest_columns.iter().collect())?), vec![], rest)?;
-    let bound_plan = Aggregate::try_new(Arc::new(narrowed(scan, &bound_columns.iter().collect())?), vec![], bounds)?;
+    let bound_columns = refs(&bounds);
+    // Only bounds: the scan itself is asked for them (once; the optimizer runs rules again).
+    if rest.is_empty() {
+        let wanted = requests(&bound_columns);
+        if scan.statistics_requests == wanted {
+            return Ok(None);
+        }
+        let asked = TableScanBuilder::from(scan.clone()).with_statistics_requests(wanted).build()?;
+        return Ok(Some(plan.with_new_exprs(plan.expressions(), vec![LogicalPlan::TableScan(asked)])?));
+    }
+    let rest_plan = Aggregate::try_new(Arc::new(narrowed(scan, &refs(&rest), &HashSet::new())?), vec![], rest)?;
+    let bound_plan = Aggregate::try_new(Arc::new(narrowed(scan, &bound_columns, &bound_columns)?), vec![], bounds)?;
     let joined = LogicalPlanBuilder::from(LogicalPlan::Aggregate(rest_plan))
         .cross_join(LogicalPlan::Aggregate(bound_plan))?
         .build()?;

@@ -17,7 +17,7 @@ use crate::storage::Storage;
 use async_trait::async_trait;
 use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch, new_null_array};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
-use datafusion::catalog::{CatalogProvider, SchemaProvider, Session, TableProvider};
+use datafusion::catalog::{CatalogProvider, ScanArgs, ScanResult, SchemaProvider, Session, TableProvider};
 use datafusion::common::stats::Precision;
 use datafusion::common::{DFSchema, ScalarValue, Statistics};
 use datafusion::datasource::file_format::FileFormat;
@@ -28,6 +28,7 @@ use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, Fi
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::statistics::StatisticsRequest;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::parquet::file::metadata::ParquetMetaData;
 use datafusion::physical_expr::PhysicalExpr;
@@ -468,6 +469,37 @@ impl TableProvider for GlueTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.plan_scan(state, projection, filters, limit, &HashSet::new()).await
+    }
+
+    /// The scan, answering the `Min`/`Max` statistics requests a rule attached to it
+    /// ([`super::bounds::FooterBounds`]).
+    async fn scan_with_args<'a>(&self, state: &dyn Session, args: ScanArgs<'a>) -> Result<ScanResult> {
+        let wanted: HashSet<&str> = args
+            .statistics_requests()
+            .iter()
+            .filter_map(|r| match r {
+                StatisticsRequest::Min(c) | StatisticsRequest::Max(c) => Some(c.name.as_str()),
+                _ => None,
+            })
+            .collect();
+        let projection = args.projection().map(<[usize]>::to_vec);
+        let filters = args.filters().unwrap_or_default();
+        Ok(self.plan_scan(state, projection.as_ref(), filters, args.limit(), &wanted).await?.into())
+    }
+}
+
+impl GlueTable {
+    /// The plan of a scan; `wanted` names the columns whose exact minimum and maximum it should
+    /// report from the footers when it reads whole partitions.
+    async fn plan_scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+        wanted: &HashSet<&str>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
         let format = self.format.clone().map_err(|e| DataFusionError::Execution(format!("NOT_SUPPORTED: {e}")))?;
         let locations = self.locations(state, filters).await?;
         let files = self.list_files(state, locations).await?;
@@ -489,16 +521,21 @@ impl TableProvider for GlueTable {
             && limit.is_none()
             && filters.iter().all(|f| self.is_partition_filter(f));
         let count_only = whole && projection.is_some_and(|p| p.is_empty());
-        // A scan of whole partitions also reports the exact bounds of its integer, date and
-        // timestamp columns from the footers, so `min`/`max` need no rows ([`super::bounds`]).
-        // (Data columns only: no footer holds the partition keys.)
+        // A scan of whole partitions also reports the exact bounds of the integer, date and
+        // timestamp columns it was asked for from the footers, so their `min`/`max` need no rows
+        // ([`super::bounds`]). (Data columns only: no footer holds the partition keys.)
         let bounded: Vec<usize> = match projection {
-            _ if !whole => Vec::new(),
+            _ if !whole || wanted.is_empty() => Vec::new(),
             Some(p) => p.clone(),
             None => (0..self.schema.fields().len()).collect(),
         }
         .into_iter()
-        .filter(|&i| i < self.file_schema.fields().len() && bounds::eligible(self.schema.field(i).data_type()))
+        .filter(|&i| {
+            let field = self.schema.field(i);
+            i < self.file_schema.fields().len()
+                && wanted.contains(field.name().as_str())
+                && bounds::eligible(field.data_type())
+        })
         .collect();
         // Equalities on data columns, whose selectivity decides whether a Parquet scan filters
         // while decoding ([`super::selective`]).

@@ -509,6 +509,11 @@ async fn bounds_over_whole_partitions_come_from_the_footers() {
     assert_eq!(got[0], want);
     let plan = explain(&lakebox, sql).await;
     assert!(!plan.contains("DataSourceExec"), "{plan}");
+    // Bounds alone (the scan itself is asked for them).
+    let alone = "SELECT min(tpep_pickup_datetime), max(pulocationid) FROM trips";
+    let got = lakebox.query("taxi", alone).await.unwrap().text_rows();
+    assert_eq!(got[0], [ts(first), max_zone.to_string()]);
+    assert!(!explain(&lakebox, alone).await.contains("DataSourceExec"));
 
     // One month, beside a sum: the bound adds no byte to what the sum reads.
     let march: Vec<&Trip> = trips.iter().filter(|t| t.pickup_parts().1 == 3).collect();
